@@ -1,0 +1,1 @@
+"""Backstretch: the Telegram application (handlers, the session runner, reminders, rendering)."""

@@ -1,0 +1,155 @@
+"""The composition root: builds the Application from settings and services, and runs it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from bot import render
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.context import SERVICES_KEY, BotContext, Services, services_of
+from bot.errors import on_error
+from bot.handlers import basic, reminders, session
+from bot.processor import PerChatUpdateProcessor
+from bot.reminders import ReminderService
+from bot.runner import SessionRunner
+from content.catalogue import Catalogue, load_catalogue
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+AnyApplication = Application[Any, BotContext, Any, Any, Any, Any]
+
+
+def build_services(
+    settings: Settings, *, catalogue: Catalogue | None = None, clock: Clock | None = None
+) -> Services:
+    return Services(
+        settings=settings,
+        db=Database(settings.database_url),
+        catalogue=catalogue or load_catalogue(),
+        clock=clock or SystemClock(),
+    )
+
+
+def build_application(
+    services: Services,
+    *,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+    update_processor: PerChatUpdateProcessor | None = None,
+) -> AnyApplication:
+    """Wire the handlers; ``request`` lets tests talk to a fake Bot API in-process."""
+    settings = services.settings
+    builder = (
+        Application.builder()
+        .token(settings.token)
+        .context_types(ContextTypes(context=BotContext))
+        .defaults(
+            Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
+        )
+        .rate_limiter(AIORateLimiter(overall_max_rate=settings.send_rate, max_retries=3))
+        .concurrent_updates(update_processor or PerChatUpdateProcessor(settings.concurrent_updates))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(get_updates_request or request)
+    else:
+        pool = settings.concurrent_updates + 8
+        builder = builder.connection_pool_size(pool).pool_timeout(10.0)
+        if settings.api_base_url:
+            builder = builder.base_url(settings.api_base_url)
+    application: AnyApplication = builder.build()  # type: ignore[assignment]
+    application.bot_data[SERVICES_KEY] = services
+    services.runner = SessionRunner(services)
+    services.runner.attach(application)
+    services.reminders = ReminderService(services)
+    services.reminders.attach(application)
+    _add_handlers(application)
+    return application
+
+
+def _add_handlers(app: AnyApplication) -> None:
+    app.add_handler(CommandHandler("start", basic.start))
+    app.add_handler(CommandHandler("help", basic.help_command))
+    app.add_handler(CommandHandler("exercises", basic.exercises))
+    app.add_handler(CommandHandler("stretch", basic.stretch))
+    app.add_handler(MessageHandler(filters.Regex(r"^/stretch_[a-z0-9_]+(@\w+)?\s*$"), basic.stretch_link))
+    app.add_handler(CommandHandler("routine", basic.routine))
+    app.add_handler(CommandHandler("session", session.session_command))
+    app.add_handler(CommandHandler("pain", session.pain_command))
+    app.add_handler(CommandHandler("stats", session.stats))
+    app.add_handler(CommandHandler("remind", reminders.remind))
+    app.add_handler(CommandHandler("timezone", reminders.timezone))
+    app.add_handler(CallbackQueryHandler(session.on_button))
+    app.add_handler(MessageHandler(filters.COMMAND, basic.unknown_command))
+    app.add_handler(MessageHandler(filters.Regex(session.BARE_NUMBER) & ~filters.COMMAND, session.bare_number))
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, basic.free_text))
+    app.add_error_handler(on_error)  # type: ignore[arg-type]
+
+
+async def _post_init(app: AnyApplication) -> None:
+    services = services_of(app)
+    await services.db.migrate()
+    await app.bot.set_my_commands([BotCommand(name, description) for name, description in render.COMMANDS])
+    if services.reminders is not None:
+        expired = await services.reminders.recover()
+        if expired:
+            log.info("%d reminder(s) claimed before a restart were too late to send", expired)
+        services.reminders.start_ticking()
+    if services.runner is not None:
+        restored = await services.runner.restore()
+        if restored:
+            log.info("offered %d interrupted session(s) to continue", restored)
+    log.info("Backstretch is up as @%s", app.bot.username)
+
+
+async def _post_shutdown(app: AnyApplication) -> None:
+    services = services_of(app)
+    if services.reminders is not None:
+        await services.reminders.stop()
+    await services.db.dispose()
+
+
+@asynccontextmanager
+async def running(app: AnyApplication, *, poll_timeout: float = 1.0) -> AsyncIterator[AnyApplication]:
+    """Start the application as ``run_polling`` does, without owning the event loop (tests, benchmarks)."""
+    await app.initialize()
+    try:
+        if app.post_init:
+            await app.post_init(app)
+        assert app.updater is not None
+        await app.updater.start_polling(
+            poll_interval=0, timeout=int(poll_timeout) or 1, allowed_updates=Update.ALL_TYPES
+        )
+        await app.start()
+        try:
+            yield app
+        finally:
+            if app.updater.running:
+                await app.updater.stop()
+            if app.running:
+                await app.stop()
+            if app.post_stop:
+                await app.post_stop(app)
+    finally:
+        await app.shutdown()
+        if app.post_shutdown:
+            await app.post_shutdown(app)

@@ -1,0 +1,113 @@
+"""Settings from the environment and an optional ``.env`` file; bad values stop the bot with a clear line."""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/backstretch.db"
+BOTFATHER_HINT = (
+    "TELEGRAM_BOT_TOKEN is not set. Open Telegram, talk to @BotFather, send /newbot, "
+    "and put the token it gives you in .env (see .env.example)."
+)
+
+
+class ConfigError(ValueError):
+    """A setting is missing or invalid; the message is meant for the person running the bot."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    token: str
+    api_base_url: str | None = None
+    database_url: str = DEFAULT_DATABASE_URL
+    timer_scale: float = 1.0
+    default_timezone: str = "UTC"
+    log_level: str = "INFO"
+    reminder_tick_seconds: float = 5.0
+    reminder_max_lateness_minutes: int = 120
+    send_rate: float = 30.0
+    allow_paid_broadcast: bool = False
+    concurrent_updates: int = 16
+
+    def __repr__(self) -> str:  # the token never reaches a log line
+        return f"Settings(database_url={self.database_url!r}, timer_scale={self.timer_scale}, ...)"
+
+
+def _float(env: Mapping[str, str], name: str, default: float, *, low: float, high: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+    if not math.isfinite(value) or not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low:g} and {high:g}, not {raw!r}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{name} must be true or false, not {raw!r}")
+
+
+def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")) -> Settings:
+    """Read the settings: the process environment wins over the ``.env`` file."""
+    env: dict[str, str] = {}
+    if env_file is not None and env_file.is_file():
+        env.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    env.update(os.environ if environ is None else environ)
+
+    token = env.get("TELEGRAM_BOT_TOKEN", "").strip()
+    if not token:
+        raise ConfigError(BOTFATHER_HINT)
+    if ":" not in token or any(c.isspace() for c in token):
+        raise ConfigError("TELEGRAM_BOT_TOKEN does not look like a bot token (expected '123456:ABC…').")
+
+    base_url = env.get("TELEGRAM_API_BASE_URL", "").strip() or None
+    if base_url is not None and not base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"TELEGRAM_API_BASE_URL must start with http:// or https://, not {base_url!r}")
+
+    zone = env.get("DEFAULT_TIMEZONE", "").strip() or "UTC"
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"DEFAULT_TIMEZONE must be an IANA time zone such as Europe/Berlin, not {zone!r}"
+        ) from None
+
+    level = (env.get("LOG_LEVEL", "").strip() or "INFO").upper()
+    if not isinstance(logging.getLevelName(level), int):
+        raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {level!r}")
+
+    database_url = env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
+    if "://" not in database_url:
+        raise ConfigError(f"DATABASE_URL must be an SQLAlchemy URL such as {DEFAULT_DATABASE_URL}")
+
+    return Settings(
+        token=token,
+        api_base_url=base_url,
+        database_url=database_url,
+        timer_scale=_float(env, "TIMER_SCALE", 1.0, low=0.001, high=100),
+        default_timezone=zone,
+        log_level=level,
+        reminder_tick_seconds=_float(env, "REMINDER_TICK_SECONDS", 5.0, low=0.05, high=300),
+        reminder_max_lateness_minutes=int(
+            _float(env, "REMINDER_MAX_LATENESS_MINUTES", 120, low=0, high=1440)
+        ),
+        send_rate=_float(env, "SEND_RATE", 30.0, low=1, high=1000),
+        allow_paid_broadcast=_bool(env, "ALLOW_PAID_BROADCAST"),
+        concurrent_updates=int(_float(env, "CONCURRENT_UPDATES", 16, low=1, high=256)),
+    )

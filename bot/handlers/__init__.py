@@ -1,0 +1,1 @@
+"""Telegram handlers: thin functions that parse, call the domain and storage, and render."""

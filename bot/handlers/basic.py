@@ -1,0 +1,85 @@
+"""/start, /help, /exercises, /stretch, /routine, and the replies to anything else."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot import render
+from bot.context import BotContext
+from bot.users import PlanningError, today, todays_routine, touch
+
+
+async def start(update: Update, context: BotContext) -> None:
+    """Greet the user and say what the bot does and how to stay safe."""
+    assert update.effective_message and update.effective_user
+    async with context.services.db.transaction() as repos:
+        await touch(repos, update, context.services)
+    await update.effective_message.reply_text(render.welcome(update.effective_user.first_name or ""))
+
+
+async def help_command(update: Update, context: BotContext) -> None:
+    """List every command."""
+    assert update.effective_message
+    await update.effective_message.reply_text(render.help_text())
+
+
+async def exercises(update: Update, context: BotContext) -> None:
+    """The whole catalogue, grouped by kind."""
+    assert update.effective_message
+    await update.effective_message.reply_text(render.catalogue_list(context.services.catalogue))
+
+
+async def stretch(update: Update, context: BotContext) -> None:
+    """Full instructions for one exercise, found forgivingly by name."""
+    assert update.effective_message
+    query = " ".join(context.args or []).strip()
+    if not query:
+        await update.effective_message.reply_text(render.stretch_usage())
+        return
+    await _show_exercise(update, context, query)
+
+
+async def stretch_link(update: Update, context: BotContext) -> None:
+    """The tappable form from /exercises: /stretch_knee_to_chest."""
+    assert update.effective_message and update.effective_message.text
+    command = update.effective_message.text.split()[0].split("@")[0]
+    await _show_exercise(update, context, command.removeprefix("/stretch_").replace("_", "-"))
+
+
+async def _show_exercise(update: Update, context: BotContext, query: str) -> None:
+    assert update.effective_message
+    found = context.services.index.find(query)
+    if found.exercise is None:
+        await update.effective_message.reply_text(render.not_found(query, found.suggestions))
+    else:
+        await update.effective_message.reply_text(render.exercise_detail(found.exercise))
+
+
+async def routine(update: Update, context: BotContext) -> None:
+    """Today's routine with its doses and a Start button."""
+    assert update.effective_message
+    services = context.services
+    async with services.db.transaction() as repos:
+        user = await touch(repos, update, services)
+        try:
+            plan = await todays_routine(repos, user, services)
+        except PlanningError as exc:
+            await update.effective_message.reply_text(str(exc))
+            return
+        done = await repos.sessions.completed_on(user.id, today(user, services))
+    await update.effective_message.reply_text(
+        render.routine_message(plan, done_today=done), reply_markup=render.routine_keyboard()
+    )
+
+
+async def unknown_command(update: Update, context: BotContext) -> None:
+    """Any command the bot does not have."""
+    assert update.effective_message and update.effective_message.text
+    command = update.effective_message.text.split()[0].split("@")[0]
+    await update.effective_message.reply_text(render.unknown_command(command))
+
+
+async def free_text(update: Update, context: BotContext) -> None:
+    """Text that is not a command (a bare pain score is handled before this)."""
+    assert update.effective_message
+    await update.effective_message.reply_text(render.free_text())

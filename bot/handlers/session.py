@@ -1,0 +1,209 @@
+"""/session, the session's buttons, pain scores (/pain, buttons, a bare number) and /stats."""
+
+from __future__ import annotations
+
+import re
+
+from telegram import Update
+
+from bot import session_render as view
+from bot import stats_render
+from bot.callbacks import Action
+from bot.context import BotContext, Services
+from bot.domain.progress import Score, pain_feedback
+from bot.users import PlanningError, today, todays_routine, touch
+
+PAIN_USAGE = (
+    "Send a whole number from 0 to 10, for example /pain 3.\n0 = no pain, 10 = worst imaginable. Nothing was saved."
+)
+BARE_NUMBER = re.compile(r"^\s*[-+]?\d+([.,]\d+)?\s*$")
+
+
+def _runner(services: Services):  # type: ignore[no-untyped-def]
+    assert services.runner is not None
+    return services.runner
+
+
+async def session_command(update: Update, context: BotContext) -> None:
+    """Start today's routine as a guided session, or offer to continue the one that is running."""
+    await _start_or_offer(update, context)
+
+
+async def _start_or_offer(update: Update, context: BotContext) -> None:
+    services = context.services
+    runner = _runner(services)
+    assert update.effective_chat is not None and update.effective_user is not None
+    live = await runner.live_for(update.effective_user.id)
+    if live is not None:
+        await context.bot.send_message(
+            update.effective_chat.id, view.live_session_text(live), reply_markup=view.live_session_keyboard(live)
+        )
+        return
+    async with services.db.transaction() as repos:
+        user = await touch(repos, update, services)
+        try:
+            routine = await todays_routine(repos, user, services)
+        except PlanningError as exc:
+            await context.bot.send_message(update.effective_chat.id, str(exc))
+            return
+    await runner.start(user, update.effective_chat.id, routine)
+
+
+async def on_button(update: Update, context: BotContext) -> None:
+    """Every inline button: decode it, act, and always answer the tap."""
+    query = update.callback_query
+    assert query is not None
+    action = Action.decode(query.data)
+    if action is None:
+        await query.answer("That button is from an older version of me. Send /help to start again.")
+        return
+    services = context.services
+    notice = ""
+    if action.kind == "start":
+        await query.answer("Starting…")
+        await _start_or_offer(update, context)
+        return
+    if action.kind == "restart":
+        runner = _runner(services)
+        live = runner.live.get(action.session)
+        if live is not None and live.user_id != query.from_user.id:
+            await query.answer("These buttons belong to someone else's session.")
+            return
+        if live is not None:
+            await runner.stop(live)
+        await query.answer("Starting a fresh session…")
+        await _start_or_offer(update, context)
+        return
+    if action.kind == "pain":
+        notice = await _pain_button(update, context, action)
+    elif action.kind in ("pause", "resume", "skip", "stop", "hurt", "done", "continue"):
+        notice = await _runner(services).act(query.from_user.id, action)
+        if action.kind == "hurt" and not notice:
+            await _flag_hurt(update, context, action)
+    elif action.kind == "snooze":
+        assert services.reminders is not None
+        notice = await services.reminders.snooze(query.from_user.id, action.session)
+    elif action.kind == "stats":
+        await query.answer()
+        await stats(update, context)
+        return
+    else:
+        notice = "That button doesn't do anything yet."
+    await query.answer(notice or None)
+
+
+async def _flag_hurt(update: Update, context: BotContext, action: Action) -> None:
+    """Remember which exercise hurt, so the planner can leave it out."""
+    services = context.services
+    assert update.effective_user is not None
+    async with services.db.transaction() as repos:
+        row = await repos.sessions.get(update.effective_user.id, action.session)
+        if row is None:
+            return
+        exercise_id = row.state["routine"][int(action.arg)]["id"]
+        await repos.flags.hurt(update.effective_user.id, exercise_id, services.clock.now())
+
+
+async def _pain_button(update: Update, context: BotContext, action: Action) -> str:
+    query = update.callback_query
+    assert query is not None and query.message is not None
+    try:
+        score = int(action.arg)
+    except ValueError:
+        return "That isn't a score I understand."
+    if not 0 <= score <= 10:
+        return "Scores go from 0 to 10."
+    services = context.services
+    async with services.db.transaction() as repos:
+        session = await repos.sessions.get(query.from_user.id, action.session)
+        if session is None:
+            return "That session isn't yours or no longer exists."
+        if await repos.pain.for_session(query.from_user.id, session.id) is not None:
+            return "You've already answered for this session. /pain logs another score."
+    await _record_pain(update, context, score, session_id=action.session)
+    text = query.message.text_html if hasattr(query.message, "text_html") else ""
+    question_gone = text.replace(view.PAIN_QUESTION, f"Your back: <b>{score}</b>/10")
+    await query.edit_message_text(question_gone or f"Your back: {score}/10", reply_markup=None)
+    return ""
+
+
+async def pain_command(update: Update, context: BotContext) -> None:
+    """/pain N logs a score at any time."""
+    assert update.effective_message
+    args = context.args or []
+    if len(args) != 1:
+        await update.effective_message.reply_text(PAIN_USAGE)
+        return
+    score = _parse_score(args[0])
+    if score is None:
+        await update.effective_message.reply_text(PAIN_USAGE)
+        return
+    await _record_pain(update, context, score, session_id=None)
+
+
+async def bare_number(update: Update, context: BotContext) -> None:
+    """A bare number sent as text answers the pain question."""
+    assert update.effective_message and update.effective_message.text
+    score = _parse_score(update.effective_message.text)
+    if score is None:
+        await update.effective_message.reply_text(PAIN_USAGE)
+        return
+    await _record_pain(update, context, score, session_id=None, answer_open_question=True)
+
+
+def _parse_score(text: str) -> int | None:
+    text = text.strip()
+    if not re.fullmatch(r"\d{1,2}", text):
+        return None
+    score = int(text)
+    return score if 0 <= score <= 10 else None
+
+
+async def _record_pain(
+    update: Update, context: BotContext, score: int, *, session_id: int | None, answer_open_question: bool = False
+) -> None:
+    services = context.services
+    assert update.effective_chat is not None
+    now = services.clock.now()
+    async with services.db.transaction() as repos:
+        user = await touch(repos, update, services)
+        day = today(user, services)
+        if answer_open_question and session_id is None:
+            session_id = await _open_question(repos, user.id)
+        await repos.pain.add(user.id, score, at=now, local_date=day, session_id=session_id)
+        history = await repos.pain.history(user.id)
+    scores = [Score(s.recorded_at, s.local_date, s.score) for s in history]
+    feedback = pain_feedback(scores, day)
+    await context.bot.send_message(update.effective_chat.id, stats_render.pain_reply(feedback))
+
+
+async def _open_question(repos, user_id: int) -> int | None:  # type: ignore[no-untyped-def]
+    """The most recent ended session that has no score yet, if it is the user's latest."""
+    sessions = await repos.sessions.history(user_id)
+    ended = [s for s in sessions if s.status in ("completed", "stopped")]
+    if not ended:
+        return None
+    latest = ended[-1]
+    if await repos.pain.for_session(user_id, latest.id) is not None:
+        return None
+    return int(latest.id)
+
+
+async def stats(update: Update, context: BotContext) -> None:
+    """/stats: streak, sessions, pain and the trend in words."""
+    services = context.services
+    assert update.effective_chat is not None
+    async with services.db.transaction() as repos:
+        user = await touch(repos, update, services)
+        day = today(user, services)
+        days = await repos.sessions.counted_days(user.id)
+        sessions = await repos.sessions.history(user.id)
+        history = await repos.pain.history(user.id)
+    scores = [Score(s.recorded_at, s.local_date, s.score) for s in history]
+    completed = [s for s in sessions if s.counted]
+    await context.bot.send_message(
+        update.effective_chat.id, stats_render.stats_text(days, completed_total=len(completed), scores=scores, today=day)
+    )
+
+
+__all__ = ["bare_number", "on_button", "pain_command", "session_command", "stats"]

@@ -1,0 +1,257 @@
+"""Daily reminders: one tick job claims due users in bulk, a bounded sender delivers them.
+
+No job per user lives in memory: each user's next reminder is an indexed UTC column. The tick claims
+the due rows earliest first, records a delivery row keyed by (user, local date) — so a second
+reminder for the same day cannot exist — moves each user to their next local occurrence, commits,
+and only then sends. Sending goes through PTB's rate limiter; a blocked user's reminders are switched
+off, network errors are retried with backoff, and the tick goes on with everyone else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.ext import ContextTypes
+
+from bot import render
+from bot.clock import zone
+from bot.domain.schedule import local_date, next_occurrence
+from bot.domain.streaks import streak_summary
+from bot.users import PlanningError, plan_for_day
+
+if TYPE_CHECKING:
+    from bot.app import AnyApplication
+    from bot.context import Services
+
+log = logging.getLogger(__name__)
+CLAIM_BATCH = 5000
+SEND_BATCH = 200
+SEND_WORKERS = 16
+NETWORK_RETRIES = 4
+TICK_JOB = "reminders:tick"
+
+
+def parse_hhmm(value: str) -> time:
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What the tick does with one due user."""
+
+    deliver: bool
+    local_day: Any
+    next_at: datetime | None
+
+
+def decide(
+    *, due: datetime, reminder_time: str | None, zone_name: str, break_until: Any, now: datetime, lateness: timedelta
+) -> Decision:
+    """Pure: deliver today's reminder or not, and when the next one is due."""
+    tz = zone(zone_name)
+    day = local_date(due, tz)
+    if reminder_time is None:
+        return Decision(False, day, None)
+    wall = parse_hhmm(reminder_time)
+    next_at = next_occurrence(wall, tz, due)
+    if next_at <= now:
+        next_at = next_occurrence(wall, tz, now)
+    too_late = now - due > lateness
+    on_break = break_until is not None and day <= break_until
+    return Decision(not too_late and not on_break, day, next_at)
+
+
+class ReminderService:
+    """Claims and sends reminders. ``tick`` and ``drain`` are called directly by tests with a fake clock."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.app: AnyApplication | None = None
+        self._sending: asyncio.Task[int] | None = None
+        self._send_lock = asyncio.Lock()
+
+    def attach(self, app: AnyApplication) -> None:
+        self.app = app
+
+    @property
+    def lateness(self) -> timedelta:
+        return timedelta(minutes=self.services.settings.reminder_max_lateness_minutes)
+
+    def start_ticking(self) -> None:
+        assert self.app is not None and self.app.job_queue is not None
+        self.app.job_queue.run_repeating(
+            self._on_tick,
+            interval=self.services.settings.reminder_tick_seconds,
+            first=min(5.0, self.services.settings.reminder_tick_seconds),
+            name=TICK_JOB,
+            job_kwargs={"misfire_grace_time": 3600, "coalesce": True, "max_instances": 1},
+        )
+
+    async def _on_tick(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if await self.tick() and (self._sending is None or self._sending.done()):
+            self._sending = asyncio.create_task(self.drain())
+
+    async def recover(self) -> int:
+        """At start-up: claimed deliveries a crash left behind are sent if still in time, else expired."""
+        async with self.services.db.transaction() as repos:
+            return await repos.reminders.expire_stale(self.services.clock.now() - self.lateness)
+
+    async def tick(self, now: datetime | None = None) -> int:
+        """Claim every due reminder, earliest first, in batches; returns how many will be sent."""
+        now = now or self.services.clock.now()
+        claimed = await self.wake_snoozed(now)
+        while True:
+            async with self.services.db.transaction() as repos:
+                rows = await repos.reminders.due(now, CLAIM_BATCH)
+                moves, deliveries = [], []
+                for user_id, reminder_time, zone_name, due, break_until in rows:
+                    decision = decide(
+                        due=due,
+                        reminder_time=reminder_time,
+                        zone_name=zone_name,
+                        break_until=break_until,
+                        now=now,
+                        lateness=self.lateness,
+                    )
+                    moves.append({"id": user_id, "next_reminder_at": decision.next_at})
+                    if decision.deliver:
+                        deliveries.append(
+                            {
+                                "user_id": user_id,
+                                "local_date": decision.local_day,
+                                "due_at": due,
+                                "claimed_at": now,
+                                "status": "claimed",
+                            }
+                        )
+                await repos.reminders.claim(deliveries)
+                await repos.reminders.move(moves)
+            claimed += len(deliveries)
+            if len(rows) < CLAIM_BATCH:
+                return claimed
+
+    async def drain(self) -> int:
+        """Send every claimed reminder, earliest due first, with a bounded number in flight."""
+        async with self._send_lock:
+            sent = 0
+            seen: set[int] = set()
+            while True:
+                async with self.services.db.transaction() as repos:
+                    batch = [(d.id, d.user_id) for d in await repos.reminders.claimed(SEND_BATCH)]
+                batch = [item for item in batch if item[0] not in seen]
+                if not batch:
+                    return sent
+                seen.update(delivery_id for delivery_id, _ in batch)
+                queue: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
+                for item in batch:
+                    queue.put_nowait(item)
+                workers = min(SEND_WORKERS, len(batch))
+                sent += sum(await asyncio.gather(*(self._worker(queue) for _ in range(workers))))
+
+    async def _worker(self, queue: asyncio.Queue[tuple[int, int]]) -> int:
+        sent = 0
+        while not queue.empty():
+            delivery_id, user_id = queue.get_nowait()
+            try:
+                sent += await self._deliver(delivery_id, user_id)
+            except Exception:  # one broken reminder must not stop the others
+                log.exception("reminder %s failed", delivery_id)
+                await self._mark(delivery_id, "failed", "internal error")
+        return sent
+
+    async def _deliver(self, delivery_id: int, user_id: int) -> int:
+        services = self.services
+        async with services.db.transaction() as repos:
+            delivery = await repos.reminders.get(delivery_id)
+            user = await repos.users.get(user_id)
+            if delivery is None or delivery.status != "claimed":
+                return 0
+            if user is None or user.reminder_time is None:
+                delivery.status, delivery.error = "skipped", "reminders are off"
+                return 0
+            if await repos.sessions.completed_on(user_id, delivery.local_date):
+                delivery.status, delivery.error = "skipped", "already stretched that day"
+                return 0
+            try:
+                routine = plan_for_day(services, user, delivery.local_date)
+            except PlanningError as exc:
+                delivery.status, delivery.error = "skipped", str(exc)[:200]
+                return 0
+            streak = streak_summary(await repos.sessions.counted_days(user_id), delivery.local_date)
+            chat_id = user.chat_id
+        text = render.reminder_message(routine, streak.current)
+        error = await self._send(chat_id, text, delivery_id)
+        if error == "blocked":
+            async with services.db.transaction() as repos:
+                user = await repos.users.get(user_id)
+                if user is not None:
+                    user.reminder_time, user.next_reminder_at = None, None
+        await self._mark(delivery_id, "sent" if error is None else "failed", error)
+        return int(error is None)
+
+    async def _send(self, chat_id: int, text: str, delivery_id: int) -> str | None:
+        """Send with retries; returns None when sent, else the reason it was not."""
+        assert self.app is not None
+        delay = 1.0
+        for attempt in range(1, NETWORK_RETRIES + 1):
+            try:
+                await self.app.bot.send_message(
+                    chat_id,
+                    text,
+                    reply_markup=render.reminder_keyboard(delivery_id),
+                    allow_paid_broadcast=self.services.settings.allow_paid_broadcast or None,
+                )
+                return None
+            except Forbidden:
+                return "blocked"
+            except RetryAfter as exc:
+                retry = exc.retry_after
+                await asyncio.sleep(retry.total_seconds() if isinstance(retry, timedelta) else float(retry))
+            except BadRequest as exc:
+                return f"rejected: {exc.message}"[:200]
+            except (NetworkError, TimedOut):
+                if attempt == NETWORK_RETRIES:
+                    return "network error"
+                await asyncio.sleep(delay)
+                delay *= 2
+        return "gave up after retries"
+
+    async def _mark(self, delivery_id: int, status: str, error: str | None) -> None:
+        async with self.services.db.transaction() as repos:
+            delivery = await repos.reminders.get(delivery_id)
+            if delivery is not None:
+                delivery.status, delivery.error = status, error
+                if status == "sent":
+                    delivery.sent_at = self.services.clock.now()
+
+    async def snooze(self, user_id: int, delivery_id: int) -> str:
+        """Send today's reminder again in an hour."""
+        now = self.services.clock.now()
+        async with self.services.db.transaction() as repos:
+            delivery = await repos.reminders.get(delivery_id)
+            if delivery is None or delivery.user_id != user_id:
+                return "That reminder isn't yours."
+            if delivery.status == "snoozed":
+                return "Already snoozed — see you in an hour."
+            delivery.status = "snoozed"
+            delivery.due_at = now + timedelta(hours=1)
+        return "Snoozed: I'll remind you again in an hour."
+
+    async def wake_snoozed(self, now: datetime | None = None) -> int:
+        """Snoozed reminders whose hour is up go back to the send queue."""
+        now = now or self.services.clock.now()
+        async with self.services.db.transaction() as repos:
+            return await repos.reminders.wake_snoozed(now)
+
+    async def stop(self) -> None:
+        if self._sending is not None:
+            self._sending.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sending

@@ -1,0 +1,158 @@
+"""Typed SQLAlchemy models. Every timestamp is an aware UTC datetime; local dates are plain dates."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime on every database: naive UTC in SQLite, timestamptz in PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), date: Date(), dict[str, Any]: JSON()}  # noqa: RUF012
+
+
+def _cascade() -> Any:
+    return ForeignKey("users.id", ondelete="CASCADE")
+
+
+class User(Base):
+    """A person who has talked to the bot; the primary key is their Telegram user id."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    first_name: Mapped[str] = mapped_column(String(128), default="")
+    language_code: Mapped[str | None] = mapped_column(String(16))
+    timezone: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    reminder_time: Mapped[str | None] = mapped_column(String(5))
+    """The local wall-clock time of the daily reminder, "HH:MM", or None when reminders are off."""
+    next_reminder_at: Mapped[datetime | None] = mapped_column(index=True)
+    """When the next reminder is due (UTC); the reminder tick claims rows whose time has come."""
+    break_until: Mapped[date | None]
+    """Last local day of a planned break: reminders pause and the streak is frozen until then."""
+    break_started: Mapped[date | None]
+
+
+class GuidedSession(Base):
+    """One guided session: its state machine snapshot lives here so a restart loses nothing."""
+
+    __tablename__ = "guided_sessions"
+    __table_args__ = (
+        Index(
+            "uq_guided_sessions_live_user",
+            "user_id",
+            unique=True,
+            sqlite_where=text("status IN ('running', 'paused')"),
+            postgresql_where=text("status IN ('running', 'paused')"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, _cascade(), index=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    local_date: Mapped[date]
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16))
+    """running, paused, completed, stopped or interrupted."""
+    state: Mapped[dict[str, Any]]
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    exercises_total: Mapped[int] = mapped_column(SmallInteger, default=0)
+    exercises_done: Mapped[int] = mapped_column(SmallInteger, default=0)
+    counted: Mapped[bool] = mapped_column(Boolean, default=False)
+    """True when the session reached its end with at least half of its exercises done."""
+
+
+class PainScore(Base):
+    """A 0-10 answer to "how is your back?"."""
+
+    __tablename__ = "pain_scores"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, _cascade(), index=True)
+    recorded_at: Mapped[datetime]
+    local_date: Mapped[date]
+    score: Mapped[int] = mapped_column(SmallInteger)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("guided_sessions.id", ondelete="SET NULL"))
+
+
+class ExerciseFlag(Base):
+    """An exercise that hurt during a session; the planner leaves it out until the user puts it back."""
+
+    __tablename__ = "exercise_flags"
+    __table_args__ = (UniqueConstraint("user_id", "exercise_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, _cascade(), index=True)
+    exercise_id: Mapped[str] = mapped_column(String(60))
+    hurt_count: Mapped[int] = mapped_column(Integer, default=1)
+    last_at: Mapped[datetime]
+
+
+class ReminderDelivery(Base):
+    """One reminder for one user and local day; the unique key makes a second one impossible."""
+
+    __tablename__ = "reminder_deliveries"
+    __table_args__ = (UniqueConstraint("user_id", "local_date"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, _cascade(), index=True)
+    local_date: Mapped[date]
+    due_at: Mapped[datetime]
+    claimed_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    """claimed, sent, failed or skipped."""
+    sent_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,292 @@
+"""Repositories: every query is scoped by the user it belongs to.
+
+One ``Repositories`` bundle lives for one transaction (see ``Database.transaction``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import ExerciseFlag, GuidedSession, PainScore, ReminderDelivery, User
+
+LIVE_STATUSES = ("running", "paused")
+
+
+class UserRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, user_id: int) -> User | None:
+        return await self.session.get(User, user_id)
+
+    async def touch(
+        self,
+        user_id: int,
+        chat_id: int,
+        *,
+        first_name: str,
+        language_code: str | None,
+        now: datetime,
+        default_timezone: str,
+    ) -> User:
+        """The user's row, created on first contact and refreshed on every later one."""
+        user = await self.session.get(User, user_id)
+        if user is None:
+            user = User(
+                id=user_id,
+                chat_id=chat_id,
+                first_name=first_name,
+                language_code=language_code,
+                timezone=default_timezone,
+                created_at=now,
+                last_seen_at=now,
+                settings={},
+            )
+            self.session.add(user)
+            await self.session.flush()
+        else:
+            user.chat_id, user.first_name, user.last_seen_at = chat_id, first_name, now
+            if language_code:
+                user.language_code = language_code
+        return user
+
+    async def update_settings(self, user: User, **changes: Any) -> dict[str, Any]:
+        """Merge ``changes`` into the user's settings (a new dict, so the JSON column sees the change)."""
+        user.settings = {**(user.settings or {}), **changes}
+        return user.settings
+
+    async def delete(self, user_id: int) -> None:
+        """Delete the user and, in the same transaction, every row that belongs to them."""
+        for model in (PainScore, ExerciseFlag, ReminderDelivery, GuidedSession):
+            await self.session.execute(delete(model).where(model.user_id == user_id))
+        await self.session.execute(delete(User).where(User.id == user_id))
+
+
+class SessionRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def live(self, user_id: int) -> GuidedSession | None:
+        """The user's running or paused session, if any."""
+        result = await self.session.execute(
+            select(GuidedSession).where(
+                GuidedSession.user_id == user_id, GuidedSession.status.in_(LIVE_STATUSES)
+            )
+        )
+        return result.scalar_one_or_none()
+
+    async def get(self, user_id: int, session_id: int) -> GuidedSession | None:
+        result = await self.session.execute(
+            select(GuidedSession).where(GuidedSession.user_id == user_id, GuidedSession.id == session_id)
+        )
+        return result.scalar_one_or_none()
+
+    async def all_live(self) -> Sequence[GuidedSession]:
+        """Every running or paused session (at start-up, to resume them)."""
+        result = await self.session.execute(
+            select(GuidedSession).where(GuidedSession.status.in_(LIVE_STATUSES)).order_by(GuidedSession.id)
+        )
+        return result.scalars().all()
+
+    async def add(self, guided: GuidedSession) -> GuidedSession:
+        self.session.add(guided)
+        await self.session.flush()
+        return guided
+
+    async def counted_days(self, user_id: int) -> list[date]:
+        """The local days on which the user completed a session that counts."""
+        result = await self.session.execute(
+            select(GuidedSession.local_date)
+            .where(GuidedSession.user_id == user_id, GuidedSession.counted.is_(True))
+            .distinct()
+        )
+        return list(result.scalars().all())
+
+    async def completed_on(self, user_id: int, day: date) -> bool:
+        result = await self.session.execute(
+            select(GuidedSession.id)
+            .where(
+                GuidedSession.user_id == user_id,
+                GuidedSession.counted.is_(True),
+                GuidedSession.local_date == day,
+            )
+            .limit(1)
+        )
+        return result.first() is not None
+
+    async def history(self, user_id: int) -> Sequence[GuidedSession]:
+        result = await self.session.execute(
+            select(GuidedSession).where(GuidedSession.user_id == user_id).order_by(GuidedSession.id)
+        )
+        return result.scalars().all()
+
+    async def interrupt_live(self, user_id: int, now: datetime) -> None:
+        await self.session.execute(
+            update(GuidedSession)
+            .where(GuidedSession.user_id == user_id, GuidedSession.status.in_(LIVE_STATUSES))
+            .values(status="interrupted", ended_at=now)
+        )
+
+
+class PainRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(
+        self, user_id: int, score: int, *, at: datetime, local_date: date, session_id: int | None = None
+    ) -> PainScore:
+        row = PainScore(
+            user_id=user_id, score=score, recorded_at=at, local_date=local_date, session_id=session_id
+        )
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def history(self, user_id: int, since: datetime | None = None) -> Sequence[PainScore]:
+        """The user's scores, oldest first."""
+        query = select(PainScore).where(PainScore.user_id == user_id)
+        if since is not None:
+            query = query.where(PainScore.recorded_at >= since)
+        result = await self.session.execute(query.order_by(PainScore.recorded_at, PainScore.id))
+        return result.scalars().all()
+
+    async def for_session(self, user_id: int, session_id: int) -> PainScore | None:
+        result = await self.session.execute(
+            select(PainScore).where(PainScore.user_id == user_id, PainScore.session_id == session_id)
+        )
+        return result.scalars().first()
+
+
+class FlagRepository:
+    """Exercises that hurt."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def hurt(self, user_id: int, exercise_id: str, at: datetime) -> None:
+        result = await self.session.execute(
+            select(ExerciseFlag).where(
+                ExerciseFlag.user_id == user_id, ExerciseFlag.exercise_id == exercise_id
+            )
+        )
+        flag = result.scalar_one_or_none()
+        if flag is None:
+            self.session.add(ExerciseFlag(user_id=user_id, exercise_id=exercise_id, last_at=at, hurt_count=1))
+        else:
+            flag.hurt_count += 1
+            flag.last_at = at
+        await self.session.flush()
+
+    async def ids(self, user_id: int) -> set[str]:
+        result = await self.session.execute(
+            select(ExerciseFlag.exercise_id).where(ExerciseFlag.user_id == user_id)
+        )
+        return set(result.scalars().all())
+
+    async def clear(self, user_id: int, exercise_id: str | None = None) -> None:
+        query = delete(ExerciseFlag).where(ExerciseFlag.user_id == user_id)
+        if exercise_id is not None:
+            query = query.where(ExerciseFlag.exercise_id == exercise_id)
+        await self.session.execute(query)
+
+
+class ReminderRepository:
+    """Due reminders: claimed in bulk by the tick, then sent one by one."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def due(self, now: datetime, limit: int) -> Sequence[Any]:
+        """Users whose reminder is due, earliest first; rows another instance holds are skipped."""
+        result = await self.session.execute(
+            select(User.id, User.reminder_time, User.timezone, User.next_reminder_at, User.break_until)
+            .where(User.next_reminder_at <= now)
+            .order_by(User.next_reminder_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return result.all()
+
+    async def move(self, next_times: Sequence[dict[str, Any]]) -> None:
+        """Bulk-set ``next_reminder_at``: dicts of {"id", "next_reminder_at"}."""
+        if next_times:
+            await self.session.execute(update(User), list(next_times))
+
+    async def claim(self, deliveries: Sequence[dict[str, Any]]) -> None:
+        """Insert delivery rows; one that exists for the same user and local day is left alone."""
+        if not deliveries:
+            return
+        dialect = self.session.bind.dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            statement: Any = pg_insert(ReminderDelivery).on_conflict_do_nothing(
+                index_elements=["user_id", "local_date"]
+            )
+        else:
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            statement = sqlite_insert(ReminderDelivery).on_conflict_do_nothing(
+                index_elements=["user_id", "local_date"]
+            )
+        await self.session.execute(statement, list(deliveries))
+
+    async def claimed(self, limit: int) -> Sequence[ReminderDelivery]:
+        """Deliveries waiting to be sent, earliest due first."""
+        result = await self.session.execute(
+            select(ReminderDelivery)
+            .where(ReminderDelivery.status == "claimed")
+            .order_by(ReminderDelivery.due_at, ReminderDelivery.id)
+            .limit(limit)
+        )
+        return result.scalars().all()
+
+    async def get(self, delivery_id: int) -> ReminderDelivery | None:
+        return await self.session.get(ReminderDelivery, delivery_id)
+
+    async def for_day(self, user_id: int, day: date) -> ReminderDelivery | None:
+        result = await self.session.execute(
+            select(ReminderDelivery).where(ReminderDelivery.user_id == user_id, ReminderDelivery.local_date == day)
+        )
+        return result.scalar_one_or_none()
+
+    async def expire_stale(self, before: datetime) -> int:
+        """Claimed deliveries a crash left behind that are too late to send now."""
+        result = await self.session.execute(
+            update(ReminderDelivery)
+            .where(ReminderDelivery.status == "claimed", ReminderDelivery.due_at < before)
+            .values(status="failed", error="expired: too late after a restart")
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def wake_snoozed(self, now: datetime) -> int:
+        """Snoozed reminders whose hour is up are queued to be sent again."""
+        result = await self.session.execute(
+            update(ReminderDelivery)
+            .where(ReminderDelivery.status == "snoozed", ReminderDelivery.due_at <= now)
+            .values(status="claimed", claimed_at=now)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def history(self, user_id: int) -> Sequence[ReminderDelivery]:
+        result = await self.session.execute(
+            select(ReminderDelivery).where(ReminderDelivery.user_id == user_id).order_by(ReminderDelivery.id)
+        )
+        return result.scalars().all()
+
+
+class Repositories:
+    """The repositories of one transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.users = UserRepository(session)
+        self.sessions = SessionRepository(session)
+        self.pain = PainRepository(session)
+        self.flags = FlagRepository(session)
+        self.reminders = ReminderRepository(session)

@@ -1,0 +1,87 @@
+"""Storage: migrations match the models, timestamps stay aware UTC, deleting a user leaves nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import func, select
+
+from storage.db import Database
+from storage.models import Base, GuidedSession, PainScore, User, UTCDateTime
+
+
+@pytest.fixture
+async def db(tmp_path: Path):  # type: ignore[no-untyped-def]
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}")
+    await database.migrate()
+    yield database
+    await database.dispose()
+
+
+async def test_migrations_match_the_models(db: Database) -> None:
+    def diff(connection):  # type: ignore[no-untyped-def]
+        return compare_metadata(MigrationContext.configure(connection, opts={"render_as_batch": True}), Base.metadata)
+
+    async with db.engine.connect() as connection:
+        assert await connection.run_sync(diff) == []
+
+
+async def test_migrate_twice_is_harmless(db: Database) -> None:
+    await db.migrate()
+
+
+async def test_sqlite_pragmas_are_set(db: Database) -> None:
+    async with db.engine.connect() as connection:
+        assert (await connection.exec_driver_sql("PRAGMA journal_mode")).scalar() == "wal"
+        assert (await connection.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 1
+
+
+async def test_datetimes_come_back_aware_utc(db: Database) -> None:
+    berlin = timezone(timedelta(hours=1))
+    at = datetime(2026, 3, 29, 3, 30, tzinfo=berlin)
+    async with db.transaction() as repos:
+        await repos.users.touch(1, 1, first_name="A", language_code=None, now=at, default_timezone="UTC")
+    async with db.transaction() as repos:
+        user = await repos.users.get(1)
+        assert user is not None and user.created_at == at and user.created_at.tzinfo == UTC
+    with pytest.raises(ValueError, match="naive"):
+        UTCDateTime().process_bind_param(datetime(2026, 1, 1), db.engine.dialect)  # noqa: DTZ001
+
+
+async def test_delete_user_removes_every_row_in_one_transaction(db: Database) -> None:
+    now = datetime(2026, 11, 24, 9, tzinfo=UTC)
+    async with db.transaction() as repos:
+        for uid in (1, 2):
+            await repos.users.touch(uid, uid, first_name="x", language_code=None, now=now, default_timezone="UTC")
+            row = await repos.sessions.add(
+                GuidedSession(user_id=uid, chat_id=uid, local_date=date(2026, 11, 24), started_at=now,
+                              status="completed", state={}, counted=True)
+            )  # fmt: skip
+            await repos.pain.add(uid, 4, at=now, local_date=date(2026, 11, 24), session_id=row.id)
+            await repos.flags.hurt(uid, "piriformis", now)
+    async with db.transaction() as repos:
+        await repos.users.delete(1)
+    async with db.transaction() as repos:
+        for model in (User, GuidedSession, PainScore):
+            owners = (await repos.session.execute(select(func.count()).select_from(model))).scalar()
+            assert owners == 1, model
+        assert await repos.flags.ids(1) == set() and await repos.flags.ids(2) == {"piriformis"}
+
+
+async def test_one_live_session_per_user_is_enforced_by_the_database(db: Database) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    now = datetime(2026, 11, 24, 9, tzinfo=UTC)
+    async with db.transaction() as repos:
+        await repos.users.touch(1, 1, first_name="x", language_code=None, now=now, default_timezone="UTC")
+    with pytest.raises(IntegrityError):
+        async with db.transaction() as repos:
+            for _ in range(2):
+                await repos.sessions.add(
+                    GuidedSession(user_id=1, chat_id=1, local_date=date(2026, 11, 24), started_at=now,
+                                  status="running", state={})
+                )  # fmt: skip
