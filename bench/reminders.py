@@ -25,13 +25,14 @@ from sqlalchemy import func, insert, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.app import build_application, build_services, running  # noqa: E402
-from bot.clock import FakeClock  # noqa: E402
-from bot.config import Settings  # noqa: E402
-from bot.reminders import TICK_JOB  # noqa: E402
-from storage.db import Database  # noqa: E402
-from storage.models import ReminderDelivery, User  # noqa: E402
-from tests.harness import FakeBotApi, FakeRequest  # noqa: E402
+from tests.harness import FakeBotApi, FakeRequest
+
+from bot.app import build_application, build_services, running
+from bot.clock import FakeClock
+from bot.config import Settings
+from bot.reminders import TICK_JOB
+from storage.db import Database
+from storage.models import ReminderDelivery, User
 
 NOW = datetime(2026, 11, 24, 8, 0, 30, tzinfo=UTC)
 ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo", "Australia/Sydney", "Asia/Kolkata"]
@@ -69,7 +70,7 @@ async def main(users: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite+aiosqlite:///{folder}/bench.db"
         # seeded by a separate process, so the memory figure is the bot's alone
-        subprocess.run([sys.executable, __file__, "--users", str(users), "--seed", url], check=True)
+        subprocess.run([sys.executable, __file__, "--users", str(users), "--seed", url], check=True)  # noqa: ASYNC221
 
         fake = FakeBotApi()
         started = time.perf_counter()

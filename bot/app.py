@@ -26,7 +26,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.context import SERVICES_KEY, BotContext, Services, services_of
 from bot.errors import on_error
-from bot.handlers import basic, reminders, session
+from bot.handlers import basic, data, reminders, session, settings
 from bot.processor import PerChatUpdateProcessor
 from bot.reminders import ReminderService
 from bot.runner import SessionRunner
@@ -76,7 +76,7 @@ def build_application(
         builder = builder.connection_pool_size(pool).pool_timeout(10.0)
         if settings.api_base_url:
             builder = builder.base_url(settings.api_base_url)
-    application: AnyApplication = builder.build()  # type: ignore[assignment]
+    application: AnyApplication = builder.build()
     application.bot_data[SERVICES_KEY] = services
     services.runner = SessionRunner(services)
     services.runner.attach(application)
@@ -98,11 +98,18 @@ def _add_handlers(app: AnyApplication) -> None:
     app.add_handler(CommandHandler("stats", session.stats))
     app.add_handler(CommandHandler("remind", reminders.remind))
     app.add_handler(CommandHandler("timezone", reminders.timezone))
+    app.add_handler(CommandHandler("progress", data.progress))
+    app.add_handler(CommandHandler("export", data.export))
+    app.add_handler(CommandHandler("forget", data.forget))
+    app.add_handler(CommandHandler("settings", settings.settings))
+    app.add_handler(CommandHandler("break", settings.break_command))
     app.add_handler(CallbackQueryHandler(session.on_button))
     app.add_handler(MessageHandler(filters.COMMAND, basic.unknown_command))
-    app.add_handler(MessageHandler(filters.Regex(session.BARE_NUMBER) & ~filters.COMMAND, session.bare_number))
+    app.add_handler(
+        MessageHandler(filters.Regex(session.BARE_NUMBER) & ~filters.COMMAND, session.bare_number)
+    )
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, basic.free_text))
-    app.add_error_handler(on_error)  # type: ignore[arg-type]
+    app.add_error_handler(on_error)
 
 
 async def _post_init(app: AnyApplication) -> None:

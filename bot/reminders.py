@@ -23,7 +23,7 @@ from bot import render
 from bot.clock import zone
 from bot.domain.schedule import local_date, next_occurrence
 from bot.domain.streaks import streak_summary
-from bot.users import PlanningError, plan_for_day
+from bot.users import PlanningError, frozen_ranges, plan_for_day
 
 if TYPE_CHECKING:
     from bot.app import AnyApplication
@@ -52,7 +52,13 @@ class Decision:
 
 
 def decide(
-    *, due: datetime, reminder_time: str | None, zone_name: str, break_until: Any, now: datetime, lateness: timedelta
+    *,
+    due: datetime,
+    reminder_time: str | None,
+    zone_name: str,
+    break_until: Any,
+    now: datetime,
+    lateness: timedelta,
 ) -> Decision:
     """Pure: deliver today's reminder or not, and when the next one is due."""
     tz = zone(zone_name)
@@ -180,11 +186,12 @@ class ReminderService:
                 delivery.status, delivery.error = "skipped", "already stretched that day"
                 return 0
             try:
-                routine = plan_for_day(services, user, delivery.local_date)
+                routine = await plan_for_day(repos, services, user, delivery.local_date)
             except PlanningError as exc:
                 delivery.status, delivery.error = "skipped", str(exc)[:200]
                 return 0
-            streak = streak_summary(await repos.sessions.counted_days(user_id), delivery.local_date)
+            days = await repos.sessions.counted_days(user_id)
+            streak = streak_summary(days, delivery.local_date, frozen_ranges(user))
             chat_id = user.chat_id
         text = render.reminder_message(routine, streak.current)
         error = await self._send(chat_id, text, delivery_id)

@@ -174,10 +174,48 @@ def reminder_message(routine: Routine, streak: int) -> str:
     names = ", ".join(escape(item.exercise.name) for item in routine.items)
     lines = [f"☀️ <b>Time for your back</b> · about {routine.minutes} minutes", names]
     if streak >= 1:
-        lines.append(f"🔥 You're on a {streak}-day streak. Keep it going!" if streak > 1 else "🔥 One day so far — make it two!")
+        lines.append(
+            f"🔥 You're on a {streak}-day streak. Keep it going!"
+            if streak > 1
+            else "🔥 One day so far — make it two!"
+        )
     lines.append("Tap ▶ Start when you're ready.")
     return "\n".join(lines)
 
 
 def reminder_keyboard(delivery_id: int) -> InlineKeyboardMarkup:
-    return keyboard([button("▶ Start", Action("start")), button("⏰ Snooze 1 h", Action("snooze", delivery_id))])
+    return keyboard(
+        [button("▶ Start", Action("start")), button("⏰ Snooze 1 h", Action("snooze", delivery_id))]
+    )
+
+
+NO_PROGRESS_YET = (
+    "Nothing to draw yet 🙂 Finish a session with /session and answer how your back feels, "
+    "or log a score with /pain 0-10. Your chart will grow from there."
+)
+EXPORT_CAPTION = (
+    "Here is everything I keep about you: backstretch.json has it all; sessions.csv and pain_scores.csv "
+    "open in any spreadsheet. /forget deletes it."
+)
+FORGET_QUESTION = (
+    "This deletes <b>everything</b> I keep about you: your sessions, pain scores, streak, settings and "
+    "reminder. It can't be undone. (Tip: /export first if you want a copy.)\n\nDelete it all?"
+)
+FORGET_CANCELLED = "Nothing was deleted. Your data is still here."
+FORGOTTEN = "Done: everything I kept about you is deleted. If you ever want to start again, just send /start."
+
+
+def forget_keyboard() -> InlineKeyboardMarkup:
+    return keyboard(
+        [
+            button("🗑 Yes, delete everything", Action("forget", 0, "yes")),
+            button("Keep my data", Action("forget", 0, "no")),
+        ]
+    )
+
+
+def progress_caption(days_done: int, scores: Sequence[tuple[object, int]]) -> str:
+    text = f"Your last 30 days: {days_done} day{'s' if days_done != 1 else ''} with a completed session"
+    if scores:
+        text += f", {len(scores)} pain score{'s' if len(scores) != 1 else ''}"
+    return text + "."

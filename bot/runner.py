@@ -25,7 +25,7 @@ from bot import session_render as view
 from bot.callbacks import Action
 from bot.domain.session import SessionState
 from bot.domain.streaks import streak_summary
-from bot.users import today
+from bot.users import end_break, frozen_ranges, today
 from content.planner import Routine, RoutineItem
 from storage.models import GuidedSession, User
 
@@ -61,7 +61,13 @@ class Live:
 
 def routine_to_json(routine: Routine) -> list[dict[str, Any]]:
     return [
-        {"id": i.exercise.id, "hold": i.hold_seconds, "reps": i.reps, "sides": i.sides, "rest": i.rest_seconds}
+        {
+            "id": i.exercise.id,
+            "hold": i.hold_seconds,
+            "reps": i.reps,
+            "sides": i.sides,
+            "rest": i.rest_seconds,
+        }
         for i in routine.items
     ]
 
@@ -123,7 +129,9 @@ class SessionRunner:
                 try:
                     live = self._from_row(row)
                 except (KeyError, ValueError, TypeError):
-                    log.warning("session %s could not be restored; marking it interrupted", row.id, exc_info=True)
+                    log.warning(
+                        "session %s could not be restored; marking it interrupted", row.id, exc_info=True
+                    )
                     row.status, row.ended_at = "interrupted", self.services.clock.now()
                     continue
                 live.state.interrupt()
@@ -311,7 +319,9 @@ class SessionRunner:
             return
         text = view.closed_card_text(live, item)
         with contextlib.suppress(BadRequest, Forbidden):
-            await self._bot.edit_message_text(text, chat_id=live.chat_id, message_id=live.card_id, reply_markup=None)
+            await self._bot.edit_message_text(
+                text, chat_id=live.chat_id, message_id=live.card_id, reply_markup=None
+            )
         live.card_id, live.last_text = None, ""
 
     async def _transition(self, live: Live, now: datetime) -> None:
@@ -337,10 +347,17 @@ class SessionRunner:
             row.ended_at, row.counted = now, state.counts
             row.exercises_done = state.done_items
             row.state = {**row.state, "machine": state.to_dict()}
+            day = today(user, self.services)
+            if state.counts and user.break_until is not None:
+                end_break(user, day)  # coming back early ends a planned break
             days = await repos.sessions.counted_days(live.user_id)
-            streak = streak_summary(days, today(user, self.services))
+            streak = streak_summary(days, day, frozen_ranges(user))
         elapsed = (now - live.started_at).total_seconds() / self._scale
-        text = view.finished_text(live, elapsed, streak) if state.status == "finished" else view.stopped_text(live)
+        text = (
+            view.finished_text(live, elapsed, streak)
+            if state.status == "finished"
+            else view.stopped_text(live)
+        )
         with contextlib.suppress(Forbidden):
             await self._bot.send_message(live.chat_id, text, reply_markup=view.pain_keyboard(live.id))
 

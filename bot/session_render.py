@@ -108,7 +108,9 @@ def transition_text(live: Live) -> str:
     """A short message that makes the phone buzz: the hold ended, the sides switch, a rest is over."""
     item, phase = live.current, live.state.phase
     if phase.kind == "hold":
-        return f"💪 Hold — rep {phase.rep} of {item.reps}" + (f", {side_label(item, phase)}" if item.sides == "each" else "")
+        return f"💪 Hold — rep {phase.rep} of {item.reps}" + (
+            f", {side_label(item, phase)}" if item.sides == "each" else ""
+        )
     if phase.kind == "rest":
         return f"😮‍💨 Rest {phase.seconds} s — release gently"
     if phase.kind == "switch":
@@ -133,12 +135,16 @@ PAIN_QUESTION = "<b>How is your back right now?</b>\n0 = no pain, 10 = worst ima
 def finished_text(live: Live, elapsed_seconds: float, streak: StreakSummary) -> str:
     state = live.state
     minutes = max(1, round(elapsed_seconds / 60))
-    lines = [f"🎉 <b>Session done!</b> {state.done_items} of {state.item_count} exercises in about {minutes} min."]
+    lines = [
+        f"🎉 <b>Session done!</b> {state.done_items} of {state.item_count} exercises in about {minutes} min."
+    ]
     if state.counts:
         phrase = streak_phrase(streak.current)
         lines.append(f"🔥 Streak: {phrase}." if streak.current >= 2 else "🔥 That's day 1 of your streak.")
     else:
-        lines.append("You skipped more than half of it, so it doesn't count for the streak today — that's okay.")
+        lines.append(
+            "You skipped more than half of it, so it doesn't count for the streak today — that's okay."
+        )
     lines.append("")
     lines.append(PAIN_QUESTION)
     return "\n".join(lines)
@@ -166,7 +172,9 @@ def interrupted_text(live: Live) -> str:
 
 
 def interrupted_keyboard(live: Live) -> InlineKeyboardMarkup:
-    return keyboard([button("▶ Continue", Action("continue", live.id)), button("⏹ Stop", Action("stop", live.id))])
+    return keyboard(
+        [button("▶ Continue", Action("continue", live.id)), button("⏹ Stop", Action("stop", live.id))]
+    )
 
 
 def live_session_text(live: Live) -> str:
@@ -177,4 +185,6 @@ def live_session_text(live: Live) -> str:
 
 
 def live_session_keyboard(live: Live) -> InlineKeyboardMarkup:
-    return keyboard([button("▶ Continue", Action("continue", live.id)), button("🔁 Restart", Action("restart", live.id))])
+    return keyboard(
+        [button("▶ Continue", Action("continue", live.id)), button("🔁 Restart", Action("restart", live.id))]
+    )

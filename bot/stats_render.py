@@ -47,9 +47,16 @@ def pain_reply(feedback: PainFeedback) -> str:
     return "\n".join(lines)
 
 
-def stats_text(days: Iterable[date], *, completed_total: int, scores: Sequence[Score], today: date) -> str:
+def stats_text(
+    days: Iterable[date],
+    *,
+    completed_total: int,
+    scores: Sequence[Score],
+    today: date,
+    frozen: Sequence[tuple[date, date]] = (),
+) -> str:
     days = list(days)
-    streak = streak_summary(days, today)
+    streak = streak_summary(days, today, frozen)
     this_week, last_week = weekly_averages(scores, today)
     current = streak_phrase(streak.current) if streak.current else "none yet — today is a good day to start"
     lines = [

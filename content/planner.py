@@ -216,3 +216,25 @@ def _fit(items: list[RoutineItem], level: float, high: int) -> list[RoutineItem]
             break
         items = [replace(i, reps=i.reps - 1) if i is longest else i for i in items]
     return items
+
+
+def choose_mode(scores: Sequence[tuple[date, int]], counted_days: Sequence[date], today: date) -> Mode:
+    """The adaptive mode from recent pain scores (chronological) and the days a session was completed.
+
+    - gentle: the last score is 7 or more, or the last three scores rose by 2 points or more;
+    - progress: a week of steady low pain — sessions completed on at least 5 of the last 7 days, at
+      least 3 scores in that week, all 3 or lower;
+    - balanced otherwise.
+    """
+    values = [value for _, value in scores]
+    if values and values[-1] >= 7:
+        return "gentle"
+    last3 = values[-3:]
+    if len(last3) == 3 and last3[0] < last3[1] < last3[2] and last3[2] - last3[0] >= 2:
+        return "gentle"
+    week_start = date.fromordinal(today.toordinal() - 6)
+    week_days = {d for d in counted_days if week_start <= d <= today}
+    week_scores = [value for day, value in scores if week_start <= day <= today]
+    if len(week_days) >= 5 and len(week_scores) >= 3 and max(week_scores) <= 3:
+        return "progress"
+    return "balanced"

@@ -188,6 +188,12 @@ class FlagRepository:
         )
         return set(result.scalars().all())
 
+    async def rows(self, user_id: int) -> Sequence[ExerciseFlag]:
+        result = await self.session.execute(
+            select(ExerciseFlag).where(ExerciseFlag.user_id == user_id).order_by(ExerciseFlag.id)
+        )
+        return result.scalars().all()
+
     async def clear(self, user_id: int, exercise_id: str | None = None) -> None:
         query = delete(ExerciseFlag).where(ExerciseFlag.user_id == user_id)
         if exercise_id is not None:
@@ -221,7 +227,7 @@ class ReminderRepository:
         """Insert delivery rows; one that exists for the same user and local day is left alone."""
         if not deliveries:
             return
-        dialect = self.session.bind.dialect.name
+        dialect = self.session.get_bind().dialect.name
         if dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as pg_insert
 
@@ -251,7 +257,9 @@ class ReminderRepository:
 
     async def for_day(self, user_id: int, day: date) -> ReminderDelivery | None:
         result = await self.session.execute(
-            select(ReminderDelivery).where(ReminderDelivery.user_id == user_id, ReminderDelivery.local_date == day)
+            select(ReminderDelivery).where(
+                ReminderDelivery.user_id == user_id, ReminderDelivery.local_date == day
+            )
         )
         return result.scalar_one_or_none()
 

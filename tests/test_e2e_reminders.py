@@ -18,7 +18,9 @@ async def user_row(bot: BotUnderTest, user_id: int = 1001) -> User:
 
 async def deliveries(bot: BotUnderTest) -> list[ReminderDelivery]:
     async with bot.db.transaction() as repos:
-        return list((await repos.session.execute(select(ReminderDelivery).order_by(ReminderDelivery.id))).scalars())
+        return list(
+            (await repos.session.execute(select(ReminderDelivery).order_by(ReminderDelivery.id))).scalars()
+        )
 
 
 async def tick(bot: BotUnderTest) -> int:
@@ -27,7 +29,9 @@ async def tick(bot: BotUnderTest) -> int:
     return await bot.services.reminders.drain()
 
 
-async def test_reminder_arrives_with_todays_routine_and_working_buttons(make_bot: BotFactory, clock: FakeClock) -> None:
+async def test_reminder_arrives_with_todays_routine_and_working_buttons(
+    make_bot: BotFactory, clock: FakeClock
+) -> None:
     async with make_bot(clock=clock, timer_scale=0.05) as bot:
         user = bot.user()
         await user.send("/timezone Europe/Berlin")
@@ -43,7 +47,11 @@ async def test_reminder_arrives_with_todays_routine_and_working_buttons(make_bot
         reminder = user.last
         assert "Time for your back" in reminder.text
         await user.send("/routine")
-        routine_names = [line.split("<b>")[1].split("</b>")[0] for line in user.last_text.splitlines() if line[:1].isdigit()]
+        routine_names = [
+            line.split("<b>")[1].split("</b>")[0]
+            for line in user.last_text.splitlines()
+            if line[:1].isdigit()
+        ]
         assert all(name in reminder.text for name in routine_names)
         assert (await deliveries(bot))[0].status == "sent"
         assert await tick(bot) == 0  # never twice for one day

@@ -11,7 +11,11 @@ from tests.harness import ChatUser, SentMessage
 
 
 def is_card(message: SentMessage) -> bool:
-    return "⏸ Pause" in message.button_labels or "▶ Resume" in message.button_labels or "✅ Done" in message.button_labels
+    return (
+        "⏸ Pause" in message.button_labels
+        or "▶ Resume" in message.button_labels
+        or "✅ Done" in message.button_labels
+    )
 
 
 async def start_session(user: ChatUser) -> SentMessage:
@@ -22,7 +26,11 @@ async def start_session(user: ChatUser) -> SentMessage:
 
 async def session_row(bot: BotUnderTest, user_id: int = 1001) -> GuidedSession:
     async with bot.db.transaction() as repos:
-        rows = (await repos.session.execute(select(GuidedSession).where(GuidedSession.user_id == user_id))).scalars().all()
+        rows = (
+            (await repos.session.execute(select(GuidedSession).where(GuidedSession.user_id == user_id)))
+            .scalars()
+            .all()
+        )
     return rows[-1]
 
 
@@ -63,7 +71,9 @@ async def test_pause_freezes_and_resume_continues(make_bot: BotFactory) -> None:
         row = await session_row(bot)
         assert row.status == "paused"
         await user.click(paused, "Resume")
-        resumed = await user.wait_for(lambda m: m.message_id == card.message_id and "⏸ Pause" in m.button_labels)
+        resumed = await user.wait_for(
+            lambda m: m.message_id == card.message_id and "⏸ Pause" in m.button_labels
+        )
         assert "Paused" not in resumed.text and len(resumed.edits) > edits and frozen != resumed.text
         await user.click(resumed, "Stop")
 
@@ -133,9 +143,15 @@ async def test_session_command_during_a_session_offers_continue_or_restart(make_
         offer = user.last
         assert "already have a session" in offer.text
         await user.click(offer, "Restart")
-        await user.wait_for(lambda m: is_card(m) and m.text.startswith("1/") and m.message_id > offer.message_id)
+        await user.wait_for(
+            lambda m: is_card(m) and m.text.startswith("1/") and m.message_id > offer.message_id
+        )
         async with bot.db.transaction() as repos:
-            rows = (await repos.session.execute(select(GuidedSession).order_by(GuidedSession.id))).scalars().all()
+            rows = (
+                (await repos.session.execute(select(GuidedSession).order_by(GuidedSession.id)))
+                .scalars()
+                .all()
+            )
         assert [r.status for r in rows] == ["stopped", "running"]
         await user.click(user.last, "Stop")
 

@@ -24,7 +24,9 @@ async def db(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 async def test_migrations_match_the_models(db: Database) -> None:
     def diff(connection):  # type: ignore[no-untyped-def]
-        return compare_metadata(MigrationContext.configure(connection, opts={"render_as_batch": True}), Base.metadata)
+        return compare_metadata(
+            MigrationContext.configure(connection, opts={"render_as_batch": True}), Base.metadata
+        )
 
     async with db.engine.connect() as connection:
         assert await connection.run_sync(diff) == []
@@ -56,7 +58,9 @@ async def test_delete_user_removes_every_row_in_one_transaction(db: Database) ->
     now = datetime(2026, 11, 24, 9, tzinfo=UTC)
     async with db.transaction() as repos:
         for uid in (1, 2):
-            await repos.users.touch(uid, uid, first_name="x", language_code=None, now=now, default_timezone="UTC")
+            await repos.users.touch(
+                uid, uid, first_name="x", language_code=None, now=now, default_timezone="UTC"
+            )
             row = await repos.sessions.add(
                 GuidedSession(user_id=uid, chat_id=uid, local_date=date(2026, 11, 24), started_at=now,
                               status="completed", state={}, counted=True)

@@ -130,7 +130,12 @@ class SessionState:
 
     def _enter(self, index: int, start: datetime) -> None:
         if index >= len(self.phases):
-            self.index, self.status, self.ends_at, self.paused_remaining = len(self.phases), "finished", None, None
+            self.index, self.status, self.ends_at, self.paused_remaining = (
+                len(self.phases),
+                "finished",
+                None,
+                None,
+            )
             return
         self.index = index
         phase = self.phases[index]

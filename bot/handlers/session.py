@@ -11,11 +11,10 @@ from bot import stats_render
 from bot.callbacks import Action
 from bot.context import BotContext, Services
 from bot.domain.progress import Score, pain_feedback
-from bot.users import PlanningError, today, todays_routine, touch
+from bot.handlers import data, settings
+from bot.users import PlanningError, frozen_ranges, today, todays_routine, touch
 
-PAIN_USAGE = (
-    "Send a whole number from 0 to 10, for example /pain 3.\n0 = no pain, 10 = worst imaginable. Nothing was saved."
-)
+PAIN_USAGE = "Send a whole number from 0 to 10, for example /pain 3.\n0 = no pain, 10 = worst imaginable. Nothing was saved."
 BARE_NUMBER = re.compile(r"^\s*[-+]?\d+([.,]\d+)?\s*$")
 
 
@@ -36,7 +35,9 @@ async def _start_or_offer(update: Update, context: BotContext) -> None:
     live = await runner.live_for(update.effective_user.id)
     if live is not None:
         await context.bot.send_message(
-            update.effective_chat.id, view.live_session_text(live), reply_markup=view.live_session_keyboard(live)
+            update.effective_chat.id,
+            view.live_session_text(live),
+            reply_markup=view.live_session_keyboard(live),
         )
         return
     async with services.db.transaction() as repos:
@@ -83,9 +84,13 @@ async def on_button(update: Update, context: BotContext) -> None:
     elif action.kind == "snooze":
         assert services.reminders is not None
         notice = await services.reminders.snooze(query.from_user.id, action.session)
-    elif action.kind == "stats":
+    elif action.kind == "settings":
+        notice = await settings.on_settings_button(update, context, action)
+    elif action.kind == "forget":
+        notice = await data.on_forget_button(update, context, action)
+    elif action.kind in ("stats", "progress"):
         await query.answer()
-        await stats(update, context)
+        await (stats if action.kind == "stats" else data.progress)(update, context)
         return
     else:
         notice = "That button doesn't do anything yet."
@@ -160,7 +165,12 @@ def _parse_score(text: str) -> int | None:
 
 
 async def _record_pain(
-    update: Update, context: BotContext, score: int, *, session_id: int | None, answer_open_question: bool = False
+    update: Update,
+    context: BotContext,
+    score: int,
+    *,
+    session_id: int | None,
+    answer_open_question: bool = False,
 ) -> None:
     services = context.services
     assert update.effective_chat is not None
@@ -197,12 +207,17 @@ async def stats(update: Update, context: BotContext) -> None:
         user = await touch(repos, update, services)
         day = today(user, services)
         days = await repos.sessions.counted_days(user.id)
+        frozen = frozen_ranges(user)
         sessions = await repos.sessions.history(user.id)
         history = await repos.pain.history(user.id)
     scores = [Score(s.recorded_at, s.local_date, s.score) for s in history]
     completed = [s for s in sessions if s.counted]
     await context.bot.send_message(
-        update.effective_chat.id, stats_render.stats_text(days, completed_total=len(completed), scores=scores, today=day)
+        update.effective_chat.id,
+        stats_render.stats_text(
+            days, completed_total=len(completed), scores=scores, today=day, frozen=frozen
+        ),
+        reply_markup=stats_render.stats_keyboard(),
     )
 
 

@@ -9,7 +9,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PURE = sorted([*(ROOT / "bot" / "domain").glob("*.py"), *(ROOT / "content").glob("*.py")])
-FORBIDDEN = ("telegram", "sqlalchemy", "aiosqlite", "alembic", "storage", "bot.app", "bot.handlers", "bot.runner")
+FORBIDDEN = (
+    "telegram",
+    "sqlalchemy",
+    "aiosqlite",
+    "alembic",
+    "storage",
+    "bot.app",
+    "bot.handlers",
+    "bot.runner",
+)
 
 
 @pytest.mark.parametrize("path", PURE, ids=lambda p: p.relative_to(ROOT).as_posix())

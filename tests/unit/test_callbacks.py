@@ -21,7 +21,9 @@ def test_round_trip_within_64_bytes(kind: str, session: int, arg: str) -> None:
     assert Action.decode(data) == action
 
 
-@pytest.mark.parametrize("data", [None, "", "pause", "2:pause:1:", "1:explode:1:", "1:pause:x:", "1:pause:1", 42])
+@pytest.mark.parametrize(
+    "data", [None, "", "pause", "2:pause:1:", "1:explode:1:", "1:pause:x:", "1:pause:1", 42]
+)
 def test_garbage_decodes_to_none(data: object) -> None:
     assert Action.decode(data) is None
 

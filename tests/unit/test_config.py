@@ -14,7 +14,9 @@ TOKEN = {"TELEGRAM_BOT_TOKEN": "123:abc"}
 def test_defaults() -> None:
     settings = load_settings(TOKEN, env_file=None)
     assert settings.database_url.startswith("sqlite+aiosqlite:///")
-    assert settings.timer_scale == 1.0 and settings.default_timezone == "UTC" and settings.api_base_url is None
+    assert (
+        settings.timer_scale == 1.0 and settings.default_timezone == "UTC" and settings.api_base_url is None
+    )
     assert "123:abc" not in repr(settings)
 
 
