@@ -204,10 +204,11 @@ class SessionRunner:
             return "That button doesn't do anything here."
         return None
 
-    async def stop(self, live: Live) -> None:
+    async def abandon(self, live: Live) -> None:
+        """Stop a session without the closing question (the user is starting a fresh one)."""
         async with live.lock:
             if live.state.stop():
-                await self._after_change(live, live.state.index, self.services.clock.now(), reason="stop")
+                await self._finish(live, self.services.clock.now(), quiet=True)
 
     # --- timers --------------------------------------------------------------------------------
 
@@ -242,11 +243,8 @@ class SessionRunner:
                 return
             now = self.services.clock.now()
             before = live.state.index
-            if live.state.advance(now):
-                await self._after_change(live, before, now, reason="timer")
-            else:
-                await self._edit_card(live, now)
-                self._schedule(live, now)
+            live.state.advance(now)
+            await self._after_change(live, before, now, reason="timer")
 
     # --- what the chat shows -------------------------------------------------------------------
 
@@ -270,6 +268,8 @@ class SessionRunner:
             if state.live:
                 await self._persist(live)
                 self._schedule(live, now)
+            elif live.id in self.live:  # stopped underneath us, e.g. the user blocked the bot
+                await self._finish(live, now)
 
     async def _send(
         self, live: Live, text: str, markup: InlineKeyboardMarkup | None, *, keep: bool = False
@@ -330,7 +330,7 @@ class SessionRunner:
             live.transient_id = message.message_id
         await self._edit_card(live, now)
 
-    async def _finish(self, live: Live, now: datetime) -> None:
+    async def _finish(self, live: Live, now: datetime, *, quiet: bool = False) -> None:
         state = live.state
         self.live.pop(live.id, None)
         assert self.app is not None and self.app.job_queue is not None
@@ -352,6 +352,8 @@ class SessionRunner:
                 end_break(user, day)  # coming back early ends a planned break
             days = await repos.sessions.counted_days(live.user_id)
             streak = streak_summary(days, day, frozen_ranges(user))
+        if quiet:
+            return
         elapsed = (now - live.started_at).total_seconds() / self._scale
         text = (
             view.finished_text(live, elapsed, streak)

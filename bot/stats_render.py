@@ -17,10 +17,12 @@ def _change_line(label: str, change: Change | None) -> str | None:
     if change is None:
         return None
     if change.direction == "same" or not change.meaningful:
-        return f"{label}: about the same ({change.delta:+d})."
+        return f"{label}: about the same ({change.delta:+g})."
+    points = abs(change.delta)
+    plural = "s" if points != 1 else ""
     if change.direction == "better":
-        return f"{label}: {abs(change.delta)} point{'s' if abs(change.delta) != 1 else ''} better 👍"
-    return f"{label}: {change.delta} point{'s' if change.delta != 1 else ''} worse."
+        return f"{label}: {points:g} point{plural} better 👍"
+    return f"{label}: {points:g} point{plural} worse."
 
 
 def pain_reply(feedback: PainFeedback) -> str:

@@ -12,13 +12,15 @@ from bot.callbacks import Action
 from bot.context import BotContext, Services
 from bot.domain.progress import Score, pain_feedback
 from bot.handlers import data, settings
+from bot.runner import SessionRunner
 from bot.users import PlanningError, frozen_ranges, today, todays_routine, touch
+from storage.repositories import Repositories
 
 PAIN_USAGE = "Send a whole number from 0 to 10, for example /pain 3.\n0 = no pain, 10 = worst imaginable. Nothing was saved."
 BARE_NUMBER = re.compile(r"^\s*[-+]?\d+([.,]\d+)?\s*$")
 
 
-def _runner(services: Services):  # type: ignore[no-untyped-def]
+def _runner(services: Services) -> SessionRunner:
     assert services.runner is not None
     return services.runner
 
@@ -71,7 +73,7 @@ async def on_button(update: Update, context: BotContext) -> None:
             await query.answer("These buttons belong to someone else's session.")
             return
         if live is not None:
-            await runner.stop(live)
+            await runner.abandon(live)
         await query.answer("Starting a fresh session…")
         await _start_or_offer(update, context)
         return
@@ -187,7 +189,7 @@ async def _record_pain(
     await context.bot.send_message(update.effective_chat.id, stats_render.pain_reply(feedback))
 
 
-async def _open_question(repos, user_id: int) -> int | None:  # type: ignore[no-untyped-def]
+async def _open_question(repos: Repositories, user_id: int) -> int | None:
     """The most recent ended session that has no score yet, if it is the user's latest."""
     sessions = await repos.sessions.history(user_id)
     ended = [s for s in sessions if s.status in ("completed", "stopped")]
