@@ -170,7 +170,11 @@ def plan_routine(
         )
 
     chosen: list[Exercise] = []
-    slots = _SLOTS[options.focus] if options.mode != "gentle" else (_FLEXION, _EXT_OR_MOBILITY, _HIP)
+    slots = _SLOTS[options.focus]
+    if options.mode == "gentle":
+        slots = (_FLEXION, _EXT_OR_MOBILITY, _HIP)
+    elif options.mode == "progress" and options.focus != "flexibility":
+        slots = (*slots, _CORE)  # progressing means extra strength work
     for slot in slots:
         options_for_slot = [e for e in pool if e.pattern in slot and e not in chosen]
         if options_for_slot:
