@@ -6,11 +6,11 @@ Functions here are pure: they take domain objects and return strings or keyboard
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import Action
+from bot.text import escape
 from content.catalogue import KIND_TITLES, POSITION_LABELS, Catalogue, Dose, Exercise
 from content.planner import Routine, RoutineItem
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from html import escape
 from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardMarkup
@@ -12,6 +11,7 @@ from bot.callbacks import Action
 from bot.domain.session import Phase
 from bot.domain.streaks import StreakSummary, streak_phrase
 from bot.render import button, dose_today, keyboard
+from bot.text import escape
 from content.planner import RoutineItem
 
 if TYPE_CHECKING:

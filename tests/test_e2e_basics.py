@@ -76,7 +76,7 @@ async def test_stretch_unknown_name_suggests(bot: BotUnderTest) -> None:
     await user.send("/stretch knee")
     assert "couldn't find" in user.last_text and "Did you mean" in user.last_text
     await user.send("/stretch <b>zzz</b>")
-    assert "couldn't find" in user.last_text and "&lt;b&gt;" in user.last_text
+    assert "couldn't find" in user.last_text and "“<b>zzz</b>”" in user.last_text
 
 
 async def test_stretch_without_a_name_explains_usage(bot: BotUnderTest) -> None:

@@ -16,7 +16,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def bot_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_URL", "TIMER_SCALE"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_URL", "TIMER_SCALE"))
+    }
     env.update({"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", "LOG_LEVEL": "INFO"}, **extra)
     return env
 
@@ -33,7 +35,10 @@ async def test_real_process_answers_and_stops_cleanly_on_sigterm(tmp_path: Path)
     fake = FakeBotApi()
     async with FakeHttpServer(fake) as server:
         env = bot_env(
-            tmp_path, TELEGRAM_BOT_TOKEN=fake.token, TELEGRAM_API_BASE_URL=server.base_url, PYTHONPATH=str(ROOT)
+            tmp_path,
+            TELEGRAM_BOT_TOKEN=fake.token,
+            TELEGRAM_API_BASE_URL=server.base_url,
+            PYTHONPATH=str(ROOT),
         )
         process = await run_bot(tmp_path, env)
         try:
@@ -43,7 +48,7 @@ async def test_real_process_answers_and_stops_cleanly_on_sigterm(tmp_path: Path)
             assert "Hi Smoke" in greeting.text
             await user.send("/stretch cat cow")
             await user.wait_for(lambda m: "Cat" in m.text and "Dose" in m.text, timeout=10)
-            assert [c["command"] for c in fake.commands][0] == "routine"
+            assert next(c["command"] for c in fake.commands) == "routine"
         finally:
             process.send_signal(signal.SIGTERM)
             _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from html import escape
-
 from telegram import Update
 
 from bot.clock import zone
 from bot.context import BotContext
 from bot.domain.schedule import format_local, next_occurrence, parse_time, parse_timezone
 from bot.reminders import parse_hhmm
+from bot.text import escape
 from bot.users import touch
 
 REMIND_USAGE = (

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from html import escape
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
@@ -11,6 +10,7 @@ from telegram import InlineKeyboardMarkup, Update
 from bot.callbacks import Action
 from bot.context import BotContext, Services
 from bot.render import button, keyboard
+from bot.text import escape
 from bot.users import end_break, options_from_settings, today, touch
 from content.planner import PlanningError, plan_routine
 from storage.models import User
