@@ -309,6 +309,13 @@ def parse_catalogue(data: Mapping[str, Any], path: Path = DEFAULT_PATH) -> Catal
 
 def _check_names(path: Path, exercises: list[Exercise]) -> None:
     """Ids are unique, and every id, name and alias points at exactly one exercise."""
+    seen: set[str] = set()
+    for exercise in exercises:
+        if exercise.id in seen:
+            raise CatalogueError(
+                f"{path.name}: exercise '{exercise.id}': field 'id': '{exercise.id}' is already used"
+            )
+        seen.add(exercise.id)
     owner: dict[str, str] = {}
     for exercise in exercises:
         names = {exercise.id, exercise.id.replace("-", " "), exercise.name.lower(), *exercise.aliases}
