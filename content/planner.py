@@ -185,15 +185,15 @@ def plan_routine(
     if options.mode == "progress" or options.focus == "strength":
         extras.sort(key=lambda e: e.kind != "strength")  # stable: strength first, still shuffled
     max_count = 5 if options.mode == "gentle" else MAX_EXERCISES
-    for exercise in extras:
-        items = [dose_item(e, level) for e in chosen]
-        total = sum(i.seconds for i in items)
-        if len(chosen) >= max_count or (total >= low and len(chosen) >= MIN_EXERCISES):
-            break
-        if _pattern_count(chosen, exercise) >= 2:
-            continue
-        if total + dose_item(exercise, level).seconds <= high or len(chosen) < MIN_EXERCISES:
-            chosen.append(exercise)
+    for variety in (True, False):  # at most two of a kind, unless nothing else is left
+        for exercise in extras:
+            total = sum(dose_item(e, level).seconds for e in chosen)
+            if len(chosen) >= max_count or (total >= low and len(chosen) >= MIN_EXERCISES):
+                break
+            if exercise in chosen or (variety and _pattern_count(chosen, exercise) >= 2):
+                continue
+            if total + dose_item(exercise, level).seconds <= high or len(chosen) < MIN_EXERCISES:
+                chosen.append(exercise)
 
     items = _fit([dose_item(e, level) for e in chosen], level, high)
     ordered = sorted(
