@@ -103,7 +103,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
         timer_scale=_float(env, "TIMER_SCALE", 1.0, low=0.001, high=100),
         default_timezone=zone,
         log_level=level,
-        reminder_tick_seconds=_float(env, "REMINDER_TICK_SECONDS", 5.0, low=0.05, high=300),
+        reminder_tick_seconds=_float(env, "REMINDER_TICK_SECONDS", 5.0, low=0.05, high=3600),
         reminder_max_lateness_minutes=int(
             _float(env, "REMINDER_MAX_LATENESS_MINUTES", 120, low=0, high=1440)
         ),

@@ -12,9 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import ContextTypes
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from bot.context import Services
 
 log = logging.getLogger(__name__)
-CLAIM_BATCH = 5000
+CLAIM_BATCH = 20000
 SEND_BATCH = 200
 SEND_WORKERS = 16
 NETWORK_RETRIES = 4
@@ -43,35 +44,27 @@ def parse_hhmm(value: str) -> time:
 
 
 @dataclass(frozen=True, slots=True)
-class Decision:
-    """What the tick does with one due user."""
+class Due:
+    """When a due reminder belongs, whether it is still worth sending, and when the next one is."""
 
-    deliver: bool
-    local_day: Any
+    local_day: date
     next_at: datetime | None
+    too_late: bool
 
 
-def decide(
-    *,
-    due: datetime,
-    reminder_time: str | None,
-    zone_name: str,
-    break_until: Any,
-    now: datetime,
-    lateness: timedelta,
-) -> Decision:
-    """Pure: deliver today's reminder or not, and when the next one is due."""
+def schedule(
+    *, due: datetime, reminder_time: str | None, zone_name: str, now: datetime, lateness: timedelta
+) -> Due:
+    """Pure: the local day of a due reminder, whether it is too late to send, and the next due time."""
     tz = zone(zone_name)
     day = local_date(due, tz)
     if reminder_time is None:
-        return Decision(False, day, None)
+        return Due(day, None, True)
     wall = parse_hhmm(reminder_time)
     next_at = next_occurrence(wall, tz, due)
-    if next_at <= now:
+    if next_at <= now:  # the bot was down for more than a day: skip ahead, never send a backlog
         next_at = next_occurrence(wall, tz, now)
-    too_late = now - due > lateness
-    on_break = break_until is not None and day <= break_until
-    return Decision(not too_late and not on_break, day, next_at)
+    return Due(day, next_at, now - due > lateness)
 
 
 class ReminderService:
@@ -116,30 +109,29 @@ class ReminderService:
         while True:
             async with self.services.db.transaction() as repos:
                 rows = await repos.reminders.due(now, CLAIM_BATCH)
-                moves, deliveries = [], []
-                for user_id, reminder_time, zone_name, due, break_until in rows:
-                    decision = decide(
-                        due=due,
-                        reminder_time=reminder_time,
-                        zone_name=zone_name,
-                        break_until=break_until,
-                        now=now,
-                        lateness=self.lateness,
-                    )
-                    moves.append({"id": user_id, "next_reminder_at": decision.next_at})
-                    if decision.deliver:
-                        deliveries.append(
-                            {
-                                "user_id": user_id,
-                                "local_date": decision.local_day,
-                                "due_at": due,
-                                "claimed_at": now,
-                                "status": "claimed",
-                            }
+                known: dict[tuple[str | None, str, datetime], Due] = {}  # many users share a time and zone
+                to_claim: dict[date, list[int]] = defaultdict(list)
+                to_move: dict[datetime | None, list[int]] = defaultdict(list)
+                for user_id, reminder_time, zone_name, due_at, break_until in rows:
+                    key = (reminder_time, zone_name, due_at)
+                    if key not in known:
+                        known[key] = schedule(
+                            due=due_at,
+                            reminder_time=reminder_time,
+                            zone_name=zone_name,
+                            now=now,
+                            lateness=self.lateness,
                         )
-                await repos.reminders.claim(deliveries)
-                await repos.reminders.move(moves)
-            claimed += len(deliveries)
+                    due = known[key]
+                    to_move[due.next_at].append(user_id)
+                    on_break = break_until is not None and due.local_day <= break_until
+                    if not due.too_late and not on_break:
+                        to_claim[due.local_day].append(user_id)
+                for day, user_ids in to_claim.items():
+                    await repos.reminders.claim(user_ids, day, now)
+                for next_at, user_ids in to_move.items():
+                    await repos.reminders.move(user_ids, next_at)
+            claimed += sum(len(ids) for ids in to_claim.values())
             if len(rows) < CLAIM_BATCH:
                 return claimed
 

@@ -145,14 +145,22 @@ class ReminderDelivery(Base):
     """One reminder for one user and local day; the unique key makes a second one impossible."""
 
     __tablename__ = "reminder_deliveries"
-    __table_args__ = (UniqueConstraint("user_id", "local_date"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "local_date"),  # also serves every lookup by user
+        Index(
+            "ix_reminder_deliveries_pending",
+            "due_at",
+            sqlite_where=text("status IN ('claimed', 'snoozed')"),
+            postgresql_where=text("status IN ('claimed', 'snoozed')"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(BigInteger, _cascade(), index=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, _cascade())
     local_date: Mapped[date]
     due_at: Mapped[datetime]
     claimed_at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(16), index=True)
-    """claimed, sent, failed or skipped."""
+    status: Mapped[str] = mapped_column(String(16))
+    """claimed, snoozed, sent, failed or skipped."""
     sent_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)

@@ -9,10 +9,12 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Date, String, bindparam, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ExerciseFlag, GuidedSession, PainScore, ReminderDelivery, User
+from storage.models import ExerciseFlag, GuidedSession, PainScore, ReminderDelivery, User, UTCDateTime
 
 LIVE_STATUSES = ("running", "paused")
 
@@ -218,29 +220,41 @@ class ReminderRepository:
         )
         return result.all()
 
-    async def move(self, next_times: Sequence[dict[str, Any]]) -> None:
-        """Bulk-set ``next_reminder_at``: dicts of {"id", "next_reminder_at"}."""
-        if next_times:
-            await self.session.execute(update(User), list(next_times))
+    async def move(self, user_ids: Sequence[int], next_at: datetime | None) -> None:
+        """Set the next reminder of these users (one statement for a whole group)."""
+        if user_ids:
+            await self.session.execute(
+                update(User)
+                .where(User.id.in_(user_ids))
+                .values(next_reminder_at=next_at)
+                .execution_options(synchronize_session=False)
+            )
 
-    async def claim(self, deliveries: Sequence[dict[str, Any]]) -> None:
-        """Insert delivery rows; one that exists for the same user and local day is left alone."""
-        if not deliveries:
+    async def claim(self, user_ids: Sequence[int], local_date: date, now: datetime) -> None:
+        """Insert a claimed delivery for each user and local day, due when their reminder was due.
+
+        One INSERT ... SELECT for the whole group; a delivery that already exists for the same user and
+        day is left alone (ON CONFLICT DO NOTHING), so nobody gets two reminders for one day.
+        """
+        if not user_ids:
             return
-        dialect = self.session.get_bind().dialect.name
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-            statement: Any = pg_insert(ReminderDelivery).on_conflict_do_nothing(
-                index_elements=["user_id", "local_date"]
-            )
-        else:
-            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-            statement = sqlite_insert(ReminderDelivery).on_conflict_do_nothing(
-                index_elements=["user_id", "local_date"]
-            )
-        await self.session.execute(statement, list(deliveries))
+        columns = ["user_id", "local_date", "due_at", "claimed_at", "status"]
+        rows = select(
+            User.id,
+            bindparam("day", local_date, type_=Date()),
+            User.next_reminder_at,
+            bindparam("now", now, type_=UTCDateTime()),
+            bindparam("status", "claimed", type_=String()),
+        ).where(User.id.in_(user_ids))
+        dialect_insert = (
+            postgresql_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        )
+        statement = (
+            dialect_insert(ReminderDelivery)
+            .from_select(columns, rows)
+            .on_conflict_do_nothing(index_elements=["user_id", "local_date"])
+        )
+        await self.session.execute(statement)
 
     async def claimed(self, limit: int) -> Sequence[ReminderDelivery]:
         """Deliveries waiting to be sent, earliest due first."""

@@ -17,7 +17,6 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-
     op.create_table('users',
     sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('chat_id', sa.BigInteger(), nullable=False),
@@ -83,8 +82,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('user_id', 'local_date', name=op.f('uq_reminder_deliveries_user_id'))
     )
     with op.batch_alter_table('reminder_deliveries', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_reminder_deliveries_status'), ['status'], unique=False)
-        batch_op.create_index(batch_op.f('ix_reminder_deliveries_user_id'), ['user_id'], unique=False)
+        batch_op.create_index('ix_reminder_deliveries_pending', ['due_at'], unique=False, sqlite_where=sa.text("status IN ('claimed', 'snoozed')"), postgresql_where=sa.text("status IN ('claimed', 'snoozed')"))
 
     op.create_table('pain_scores',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -102,16 +100,13 @@ def upgrade() -> None:
 
 
 
-
 def downgrade() -> None:
-
     with op.batch_alter_table('pain_scores', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_pain_scores_user_id'))
 
     op.drop_table('pain_scores')
     with op.batch_alter_table('reminder_deliveries', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_reminder_deliveries_user_id'))
-        batch_op.drop_index(batch_op.f('ix_reminder_deliveries_status'))
+        batch_op.drop_index('ix_reminder_deliveries_pending', sqlite_where=sa.text("status IN ('claimed', 'snoozed')"), postgresql_where=sa.text("status IN ('claimed', 'snoozed')"))
 
     op.drop_table('reminder_deliveries')
     with op.batch_alter_table('guided_sessions', schema=None) as batch_op:
@@ -127,4 +122,3 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_users_next_reminder_at'))
 
     op.drop_table('users')
-
