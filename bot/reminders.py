@@ -75,6 +75,8 @@ class ReminderService:
         self.app: AnyApplication | None = None
         self._sending: asyncio.Task[int] | None = None
         self._send_lock = asyncio.Lock()
+        self.retry_delay = 1.0
+        """Seconds before the first retry after a network error; doubled on each further one."""
 
     def attach(self, app: AnyApplication) -> None:
         self.app = app
@@ -94,7 +96,8 @@ class ReminderService:
         )
 
     async def _on_tick(self, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if await self.tick() and (self._sending is None or self._sending.done()):
+        await self.tick()
+        if self._sending is None or self._sending.done():  # also picks up what a crash left claimed
             self._sending = asyncio.create_task(self.drain())
 
     async def recover(self) -> int:
@@ -198,7 +201,7 @@ class ReminderService:
     async def _send(self, chat_id: int, text: str, delivery_id: int) -> str | None:
         """Send with retries; returns None when sent, else the reason it was not."""
         assert self.app is not None
-        delay = 1.0
+        delay = self.retry_delay
         for attempt in range(1, NETWORK_RETRIES + 1):
             try:
                 await self.app.bot.send_message(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -123,3 +123,79 @@ async def test_catch_up_after_downtime_only_within_the_window(make_bot: BotFacto
         clock.set(datetime(2026, 11, 25, 9, 16, tzinfo=UTC))
         await tick(bot)
         assert [(d.user_id, d.local_date.day) for d in await deliveries(bot)] == [(1001, 24), (1002, 25)]
+
+
+async def test_dst_days_fire_once_at_the_right_instant(make_bot: BotFactory) -> None:
+    clock = FakeClock(datetime(2027, 3, 27, 12, tzinfo=UTC))
+    async with make_bot(clock=clock) as bot:
+        user = bot.user()
+        await user.send("/timezone Europe/Berlin")
+        await user.send("/remind 02:30")  # does not exist on 28 March 2027: fires at 03:00 CEST
+        assert (await user_row(bot)).next_reminder_at == datetime(2027, 3, 28, 1, 0, tzinfo=UTC)
+        clock.set(datetime(2027, 3, 28, 1, 0, 30, tzinfo=UTC))
+        assert await tick(bot) == 1
+        assert (await user_row(bot)).next_reminder_at == datetime(2027, 3, 29, 0, 30, tzinfo=UTC)
+
+        clock.set(datetime(2027, 10, 30, 12, tzinfo=UTC))
+        await user.send("/remind 02:30")  # happens twice on 31 October 2027: fires once, the first time
+        assert (await user_row(bot)).next_reminder_at == datetime(2027, 10, 31, 0, 30, tzinfo=UTC)
+        clock.set(datetime(2027, 10, 31, 0, 30, 30, tzinfo=UTC))
+        assert await tick(bot) == 1
+        clock.set(datetime(2027, 10, 31, 1, 30, 30, tzinfo=UTC))
+        assert await tick(bot) == 0
+        assert [d.local_date for d in await deliveries(bot)] == [date(2027, 3, 28), date(2027, 10, 31)]
+
+
+async def test_a_time_zone_change_moves_the_reminder(make_bot: BotFactory, clock: FakeClock) -> None:
+    async with make_bot(clock=clock) as bot:
+        user = bot.user()
+        await user.send("/remind 07:30")
+        assert (await user_row(bot)).next_reminder_at == datetime(2026, 11, 25, 7, 30, tzinfo=UTC)
+        await user.send("/timezone Tokyo")
+        assert "Asia/Tokyo" in user.last_text and "07:30 reminder follows it" in user.last_text
+        assert (await user_row(bot)).next_reminder_at == datetime(2026, 11, 24, 22, 30, tzinfo=UTC)
+        clock.set(datetime(2026, 11, 24, 22, 30, 5, tzinfo=UTC))
+        assert await tick(bot) == 1
+        assert (await deliveries(bot))[0].local_date == date(2026, 11, 25)
+
+
+async def test_network_errors_are_retried_and_retry_after_is_honoured(
+    make_bot: BotFactory, clock: FakeClock
+) -> None:
+    async with make_bot(clock=clock) as bot:
+        assert bot.services.reminders is not None
+        bot.services.reminders.retry_delay = 0.01
+        ana, bo = bot.user(1001, "Ana"), bot.user(1002, "Bo")
+        await ana.send("/remind 10:00")
+        await bo.send("/remind 10:00")
+        bot.fake.fail_next("sendMessage", "network", times=2, chat_id=1001)
+        bot.fake.fail_next("sendMessage", "retry_after", retry_after=1, chat_id=1002)
+        clock.set(datetime(2026, 11, 24, 10, 0, 30, tzinfo=UTC))
+        assert await tick(bot) == 2
+        assert {d.status for d in await deliveries(bot)} == {"sent"}
+        assert "Time for your back" in ana.last_text and "Time for your back" in bo.last_text
+
+
+async def test_claims_left_by_a_crash_are_sent_after_a_restart_if_still_in_time(
+    make_bot: BotFactory, clock: FakeClock
+) -> None:
+    async with make_bot(clock=clock) as bot:
+        for uid in (1001, 1002):
+            await bot.user(uid).send("/remind 08:00")
+        async with bot.db.transaction() as repos:
+            repos.session.add_all([
+                ReminderDelivery(user_id=1001, local_date=date(2026, 11, 24), due_at=clock.now() - timedelta(minutes=30),
+                                 claimed_at=clock.now() - timedelta(minutes=30), status="claimed"),
+                ReminderDelivery(user_id=1002, local_date=date(2026, 11, 24), due_at=clock.now() - timedelta(hours=3),
+                                 claimed_at=clock.now() - timedelta(hours=3), status="claimed"),
+            ])  # fmt: skip
+    async with make_bot(clock=clock) as bot:  # the restart: recover() runs at start-up
+        assert bot.services.reminders is not None
+        assert await bot.services.reminders.drain() == 1
+        rows = {d.user_id: d for d in await deliveries(bot)}
+        assert (
+            rows[1001].status == "sent"
+            and rows[1002].status == "failed"
+            and "expired" in (rows[1002].error or "")
+        )
+        assert "Time for your back" in bot.user(1001).last_text
