@@ -116,7 +116,7 @@ def catalogue_list(catalogue: Catalogue) -> str:
 def exercise_detail(exercise: Exercise) -> str:
     lines = [
         f"<b>{escape(exercise.name)}</b>",
-        f"<i>{escape(KIND_TITLES[exercise.kind].rstrip('s').lower() if exercise.kind != 'cardio' else 'cardio')}"
+        f"<i>{exercise.kind}"
         f" · {escape(POSITION_LABELS[exercise.position])} · {escape(', '.join(exercise.targets))}</i>",
         "",
         f"<b>Start:</b> {escape(exercise.start)}",

@@ -55,6 +55,7 @@ async def test_stretch_shows_full_instructions(bot: BotUnderTest) -> None:
     assert "1. " in text and "Dose:" in text and "You should feel" in text
     assert piriformis.cautions[0].split()[0] in text
     assert "each side" in text
+    assert "stretch · lying on your back · buttocks" in text
 
 
 async def test_stretch_link_from_the_catalogue_opens_the_exercise(bot: BotUnderTest) -> None:
