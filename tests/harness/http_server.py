@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import email.parser
 import email.policy
 import json
@@ -46,6 +45,7 @@ class FakeHttpServer:
         self.fake = fake
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[None]] = set()
+        self._writers: set[asyncio.StreamWriter] = set()
         self.port = 0
 
     @property
@@ -60,17 +60,19 @@ class FakeHttpServer:
     async def __aexit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
         assert self._server is not None
         self._server.close()
+        for writer in list(self._writers):
+            writer.close()  # the connection's loop sees end-of-stream and returns
         for task in list(self._connections):
-            task.cancel()
-        for task in list(self._connections):
-            with contextlib.suppress(asyncio.CancelledError, ConnectionError):
-                await task
+            task.cancel()  # a long-poll still waiting inside the fake
+        if self._connections:
+            await asyncio.wait(list(self._connections), timeout=5)
         await self._server.wait_closed()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
         self._connections.add(task)
+        self._writers.add(writer)
         try:
             while True:
                 request_line = await reader.readline()
@@ -91,10 +93,11 @@ class FakeHttpServer:
                     + data
                 )
                 await writer.drain()
-        except (ConnectionError, asyncio.IncompleteReadError):
-            return
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            return  # a test server shutting down mid long-poll: end quietly
         finally:
             self._connections.discard(task)
+            self._writers.discard(writer)
             writer.close()
 
     async def _answer(self, path: str, content_type: str, body: bytes) -> tuple[int | None, dict[str, Any]]:
