@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -22,6 +23,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot import render
+from bot.charts import warm_up
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.context import SERVICES_KEY, BotContext, Services, services_of
@@ -121,6 +123,7 @@ async def _post_init(app: AnyApplication) -> None:
         if expired:
             log.info("%d reminder(s) claimed before a restart were too late to send", expired)
         services.reminders.start_ticking()
+    threading.Thread(target=warm_up, name="matplotlib warm-up", daemon=True).start()  # first /progress stays quick
     if services.runner is not None:
         restored = await services.runner.restore()
         if restored:

@@ -1,6 +1,6 @@
 """Typed, versioned inline-button data that stays inside Telegram's 64-byte limit.
 
-``Action("pause", session=12).encode()`` gives ``"1:pause:12:"``; ``Action.decode`` returns None for
+``Action("pause", ref=12).encode()`` gives ``"1:pause:12:"``; ``Action.decode`` returns None for
 anything it does not understand (an old client, a forged tap), never raises.
 """
 
@@ -27,7 +27,8 @@ KINDS = frozenset(
 @dataclass(frozen=True, slots=True)
 class Action:
     kind: str
-    session: int = 0
+    ref: int = 0
+    """What the button belongs to: a session id, a reminder delivery id, or the owner's user id."""
     arg: str = ""
 
     def encode(self) -> str:
@@ -35,7 +36,7 @@ class Action:
             raise ValueError(f"unknown action {self.kind!r}")
         if ":" in self.arg:
             raise ValueError("an action argument cannot contain ':'")
-        data = f"{VERSION}:{self.kind}:{self.session}:{self.arg}"
+        data = f"{VERSION}:{self.kind}:{self.ref}:{self.arg}"
         if len(data.encode()) > MAX_BYTES:
             raise ValueError(f"callback data over {MAX_BYTES} bytes: {data!r}")
         return data
@@ -48,7 +49,7 @@ class Action:
         if len(parts) != 4 or parts[0] != VERSION or parts[1] not in KINDS:
             return None
         try:
-            session = int(parts[2])
+            ref = int(parts[2])
         except ValueError:
             return None
-        return cls(parts[1], session, parts[3])
+        return cls(parts[1], ref, parts[3])

@@ -205,11 +205,11 @@ FORGET_CANCELLED = "Nothing was deleted. Your data is still here."
 FORGOTTEN = "Done: everything I kept about you is deleted. If you ever want to start again, just send /start."
 
 
-def forget_keyboard() -> InlineKeyboardMarkup:
+def forget_keyboard(user_id: int) -> InlineKeyboardMarkup:
     return keyboard(
         [
-            button("🗑 Yes, delete everything", Action("forget", 0, "yes")),
-            button("Keep my data", Action("forget", 0, "no")),
+            button("🗑 Yes, delete everything", Action("forget", user_id, "yes")),
+            button("Keep my data", Action("forget", user_id, "no")),
         ]
     )
 

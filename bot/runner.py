@@ -162,7 +162,7 @@ class SessionRunner:
 
     async def act(self, user_id: int, action: Action) -> str:
         """Apply a button tap; returns the short notice for answerCallbackQuery ("" for none)."""
-        live = self.live.get(action.session)
+        live = self.live.get(action.ref)
         if live is None:
             return "That session has already ended."
         if live.user_id != user_id:

@@ -250,7 +250,7 @@ def _parse_exercise(path: Path, index: int, table: Any) -> Exercise:
     if isinstance(raw_id, str):
         where = f"exercise '{raw_id}'"
     entry = _Entry(path, where, table, _EXERCISE_FIELDS)
-    exercise_id = entry.text("id", max_len=60)
+    exercise_id = entry.text("id", max_len=30)  # it travels in button data (64 bytes)
     if not _ID.match(exercise_id):
         entry.fail("id", "must be lower-case kebab-case, e.g. 'knee-to-chest'")
     kind = entry.choice("kind", Kind)

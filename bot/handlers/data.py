@@ -15,6 +15,8 @@ from bot.context import BotContext
 from bot.export import build_export
 from bot.users import today, touch
 
+NOT_YOURS = "These buttons belong to someone else."
+
 
 async def progress(update: Update, context: BotContext) -> None:
     """A chart of the last 30 days, or a friendly word when there is nothing to draw yet."""
@@ -66,8 +68,10 @@ async def export(update: Update, context: BotContext) -> None:
 
 async def forget(update: Update, context: BotContext) -> None:
     """Ask before deleting everything."""
-    assert update.effective_message
-    await update.effective_message.reply_text(render.FORGET_QUESTION, reply_markup=render.forget_keyboard())
+    assert update.effective_message and update.effective_user
+    await update.effective_message.reply_text(
+        render.FORGET_QUESTION, reply_markup=render.forget_keyboard(update.effective_user.id)
+    )
 
 
 async def on_forget_button(update: Update, context: BotContext, action: Action) -> str:
@@ -75,6 +79,8 @@ async def on_forget_button(update: Update, context: BotContext, action: Action) 
     query = update.callback_query
     assert query is not None
     services = context.services
+    if action.ref != query.from_user.id:
+        return NOT_YOURS
     if action.arg != "yes":
         await query.edit_message_text(render.FORGET_CANCELLED)
         return ""

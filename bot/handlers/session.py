@@ -68,7 +68,7 @@ async def on_button(update: Update, context: BotContext) -> None:
         return
     if action.kind == "restart":
         runner = _runner(services)
-        live = runner.live.get(action.session)
+        live = runner.live.get(action.ref)
         if live is not None and live.user_id != query.from_user.id:
             await query.answer("These buttons belong to someone else's session.")
             return
@@ -85,7 +85,7 @@ async def on_button(update: Update, context: BotContext) -> None:
             await _flag_hurt(update, context, action)
     elif action.kind == "snooze":
         assert services.reminders is not None
-        notice = await services.reminders.snooze(query.from_user.id, action.session)
+        notice = await services.reminders.snooze(query.from_user.id, action.ref)
     elif action.kind == "settings":
         notice = await settings.on_settings_button(update, context, action)
     elif action.kind == "forget":
@@ -104,7 +104,7 @@ async def _flag_hurt(update: Update, context: BotContext, action: Action) -> Non
     services = context.services
     assert update.effective_user is not None
     async with services.db.transaction() as repos:
-        row = await repos.sessions.get(update.effective_user.id, action.session)
+        row = await repos.sessions.get(update.effective_user.id, action.ref)
         if row is None:
             return
         exercise_id = row.state["routine"][int(action.arg)]["id"]
@@ -122,12 +122,12 @@ async def _pain_button(update: Update, context: BotContext, action: Action) -> s
         return "Scores go from 0 to 10."
     services = context.services
     async with services.db.transaction() as repos:
-        session = await repos.sessions.get(query.from_user.id, action.session)
+        session = await repos.sessions.get(query.from_user.id, action.ref)
         if session is None:
             return "That session isn't yours or no longer exists."
         if await repos.pain.for_session(query.from_user.id, session.id) is not None:
             return "You've already answered for this session. /pain logs another score."
-    await _record_pain(update, context, score, session_id=action.session)
+    await _record_pain(update, context, score, session_id=action.ref)
     text = query.message.text_html if hasattr(query.message, "text_html") else ""
     question_gone = text.replace(view.PAIN_QUESTION, f"Your back: <b>{score}</b>/10")
     await query.edit_message_text(question_gone or f"Your back: {score}/10", reply_markup=None)

@@ -60,23 +60,25 @@ def settings_keyboard(user: User, services: Services, hurt: set[str]) -> InlineK
 
     rows: list[list[Any]] = [
         [
-            button(mark(f"{int(v)} min", s.get("minutes") == v), Action("settings", 0, k))
+            button(mark(f"{int(v)} min", s.get("minutes") == v), Action("settings", user.id, k))
             for k, v in LENGTHS.items()
         ],
         [
-            button(mark(label, s.get("focus", "both") == FOCUS[k]), Action("settings", 0, k))
+            button(mark(label, s.get("focus", "both") == FOCUS[k]), Action("settings", user.id, k))
             for k, label in (("fflexibility", "Flexibility"), ("fstrength", "Strength"), ("fboth", "Both"))
         ],
         [
-            button("🦵 Allow kneeling", Action("settings", 0, "kneel1"))
+            button("🦵 Allow kneeling", Action("settings", user.id, "kneel1"))
             if s.get("positions_out")
-            else button("🦵 No kneeling", Action("settings", 0, "kneel0"))
+            else button("🦵 No kneeling", Action("settings", user.id, "kneel0"))
         ],
     ]
     for exercise_id in sorted(set(s.get("excluded", [])) | hurt)[:6]:
         exercise = services.catalogue.get(exercise_id)
         if exercise is not None:
-            rows.append([button(f"↩ Bring back {exercise.name}", Action("settings", 0, f"b.{exercise_id}"))])
+            rows.append(
+                [button(f"↩ Bring back {exercise.name}", Action("settings", user.id, f"b.{exercise_id}"))]
+            )
     return keyboard(*rows)
 
 
@@ -136,6 +138,8 @@ async def on_settings_button(update: Update, context: BotContext, action: Action
     assert query is not None
     services = context.services
     arg = action.arg
+    if action.ref != query.from_user.id:
+        return "These buttons belong to someone else."
     async with services.db.transaction() as repos:
         user = await touch(repos, update, services)
         hurt = await repos.flags.ids(user.id)
