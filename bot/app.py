@@ -123,7 +123,9 @@ async def _post_init(app: AnyApplication) -> None:
         if expired:
             log.info("%d reminder(s) claimed before a restart were too late to send", expired)
         services.reminders.start_ticking()
-    threading.Thread(target=warm_up, name="matplotlib warm-up", daemon=True).start()  # first /progress stays quick
+    threading.Thread(
+        target=warm_up, name="matplotlib warm-up", daemon=True
+    ).start()  # first /progress stays quick
     if services.runner is not None:
         restored = await services.runner.restore()
         if restored:

@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 EDIT_SECONDS = 5
 """Countdown edits come at most this often (nominal seconds), to stay inside Telegram's limits."""
 JOB_PREFIX = "session:"
+STALE_AFTER = timedelta(hours=12)
+"""A session interrupted by a restart is offered back only if it started less than this long ago."""
 
 
 @dataclass
@@ -125,7 +127,11 @@ class SessionRunner:
         async with self.services.db.transaction() as repos:
             rows = await repos.sessions.all_live()
             restored = []
+            now = self.services.clock.now()
             for row in rows:
+                if now - row.started_at > STALE_AFTER:  # nobody wants yesterday's session back
+                    row.status, row.ended_at = "interrupted", now
+                    continue
                 try:
                     live = self._from_row(row)
                 except (KeyError, ValueError, TypeError):

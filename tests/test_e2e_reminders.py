@@ -91,7 +91,9 @@ async def test_timezone_forms_and_unknown_zone(bot: BotUnderTest) -> None:
     assert "don't know" in user.last_text
     assert (await user_row(bot)).timezone == "Europe/Berlin"
     await user.send("/timezone UTC+2")
-    assert "Time zone set" in user.last_text
+    assert "Time zone set to UTC+2" in user.last_text
+    await user.send("/timezone")
+    assert "UTC+2" in user.last_text and "Etc/" not in user.last_text
 
 
 async def test_no_reminder_after_a_completed_session_and_blocked_user_is_switched_off(

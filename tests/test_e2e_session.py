@@ -7,6 +7,7 @@ import asyncio
 from sqlalchemy import select
 
 from bot.callbacks import Action
+from bot.clock import FakeClock
 from storage.models import ExerciseFlag, GuidedSession, PainScore
 from tests.conftest import BotFactory, BotUnderTest
 from tests.harness import ChatUser, SentMessage
@@ -203,3 +204,16 @@ async def test_pain_command_and_bare_numbers(bot: BotUnderTest) -> None:
     async with bot.db.transaction() as repos:
         scores = [s.score for s in (await repos.session.execute(select(PainScore))).scalars().all()]
     assert scores == [6, 3, 9]
+
+
+async def test_a_session_interrupted_long_ago_is_closed_not_offered(make_bot: BotFactory, clock: FakeClock) -> None:
+    async with make_bot(clock=clock, timer_scale=0.05) as bot:
+        await start_session(bot.user())
+    clock.advance(hours=13)
+    async with make_bot(clock=clock, timer_scale=0.05) as bot:
+        user = bot.user()
+        assert (await session_row(bot)).status == "interrupted"
+        assert not any("restarted" in m.text for m in user.messages)
+        await user.send("/session")
+        card = await user.wait_for(lambda m: is_card(m) and m.text.startswith("1/"))
+        await user.click(card, "Stop")

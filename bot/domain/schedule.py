@@ -61,10 +61,18 @@ def local_date(at: datetime, tz: ZoneInfo) -> date:
     return at.astimezone(tz).date()
 
 
+def zone_label(name: str) -> str:
+    """A zone name for people: 'Etc/GMT-2' (POSIX signs are inverted) reads 'UTC+2'."""
+    match = re.fullmatch(r"Etc/GMT([+-])(\d+)", name)
+    if match:
+        return f"UTC{'-' if match.group(1) == '+' else '+'}{match.group(2)}"
+    return name
+
+
 def format_local(at: datetime, tz: ZoneInfo) -> str:
     """E.g. 'Tue 24 Nov, 07:30 (Europe/Berlin)'."""
     local = at.astimezone(tz)
-    return f"{local:%a %d %b, %H:%M} ({tz.key})"
+    return f"{local:%a %d %b, %H:%M} ({zone_label(tz.key)})"
 
 
 def parse_time(text: str) -> time | None:

@@ -6,7 +6,7 @@ from telegram import Update
 
 from bot.clock import zone
 from bot.context import BotContext
-from bot.domain.schedule import format_local, next_occurrence, parse_time, parse_timezone
+from bot.domain.schedule import format_local, next_occurrence, parse_time, parse_timezone, zone_label
 from bot.reminders import parse_hhmm
 from bot.text import escape
 from bot.users import touch
@@ -33,7 +33,7 @@ async def remind(update: Update, context: BotContext) -> None:
             else:
                 due = user.next_reminder_at or next_occurrence(parse_hhmm(user.reminder_time), tz, now)
                 text = (
-                    f"Your daily reminder is at <b>{user.reminder_time}</b> ({escape(user.timezone)}). "
+                    f"Your daily reminder is at <b>{user.reminder_time}</b> ({escape(zone_label(user.timezone))}). "
                     f"Next: {escape(format_local(due, tz))}. /remind off stops it."
                 )
         elif arg.lower() in ("off", "stop", "no", "none", "cancel"):
@@ -50,12 +50,12 @@ async def remind(update: Update, context: BotContext) -> None:
             user.reminder_time = f"{wall:%H:%M}"
             user.next_reminder_at = next_occurrence(wall, tz, now)
             text = (
-                f"⏰ Daily reminder set for <b>{user.reminder_time}</b> ({escape(user.timezone)}). "
+                f"⏰ Daily reminder set for <b>{user.reminder_time}</b> ({escape(zone_label(user.timezone))}). "
                 f"Next one: {escape(format_local(user.next_reminder_at, tz))}."
             )
             if first_time:
                 text += (
-                    f"\n\nIs {escape(user.timezone)} your time zone? If not, tell me yours so the reminder "
+                    f"\n\nIs {escape(zone_label(user.timezone))} your time zone? If not, tell me yours so the reminder "
                     f"comes at the right hour: {TIMEZONE_USAGE}"
                 )
     await update.effective_message.reply_text(text)
@@ -69,7 +69,7 @@ async def timezone(update: Update, context: BotContext) -> None:
     async with services.db.transaction() as repos:
         user = await touch(repos, update, services)
         if not arg:
-            text = f"Your time zone is <b>{escape(user.timezone)}</b>. To change it: {TIMEZONE_USAGE}"
+            text = f"Your time zone is <b>{escape(zone_label(user.timezone))}</b>. To change it: {TIMEZONE_USAGE}"
         else:
             found = parse_timezone(arg)
             if found.zone is None or found.name is None:
@@ -80,7 +80,7 @@ async def timezone(update: Update, context: BotContext) -> None:
                 return
             user.timezone = found.name
             await repos.users.update_settings(user, timezone_set=True)
-            text = f"🌍 Time zone set to <b>{escape(found.name)}</b>."
+            text = f"🌍 Time zone set to <b>{escape(zone_label(found.name))}</b>."
             if user.reminder_time is not None:
                 user.next_reminder_at = next_occurrence(
                     parse_hhmm(user.reminder_time), found.zone, services.clock.now()

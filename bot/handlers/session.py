@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 
 from telegram import Update
 
@@ -17,6 +18,8 @@ from bot.users import PlanningError, frozen_ranges, today, todays_routine, touch
 from storage.repositories import Repositories
 
 PAIN_USAGE = "Send a whole number from 0 to 10, for example /pain 3.\n0 = no pain, 10 = worst imaginable. Nothing was saved."
+OPEN_QUESTION = timedelta(hours=6)
+"""A bare number answers the after-session question for this long; later it is just a score."""
 BARE_NUMBER = re.compile(r"^\s*[-+]?\d+([.,]\d+)?\s*$")
 
 
@@ -181,7 +184,7 @@ async def _record_pain(
         user = await touch(repos, update, services)
         day = today(user, services)
         if answer_open_question and session_id is None:
-            session_id = await _open_question(repos, user.id)
+            session_id = await _open_question(repos, user.id, now)
         await repos.pain.add(user.id, score, at=now, local_date=day, session_id=session_id)
         history = await repos.pain.history(user.id)
     scores = [Score(s.recorded_at, s.local_date, s.score) for s in history]
@@ -189,11 +192,11 @@ async def _record_pain(
     await context.bot.send_message(update.effective_chat.id, stats_render.pain_reply(feedback))
 
 
-async def _open_question(repos: Repositories, user_id: int) -> int | None:
-    """The most recent ended session that has no score yet, if it is the user's latest."""
+async def _open_question(repos: Repositories, user_id: int, now: datetime) -> int | None:
+    """The user's latest session, if it ended in the last few hours and its question is unanswered."""
     sessions = await repos.sessions.history(user_id)
-    ended = [s for s in sessions if s.status in ("completed", "stopped")]
-    if not ended:
+    ended = [s for s in sessions if s.status in ("completed", "stopped") and s.ended_at is not None]
+    if not ended or ended[-1].ended_at is None or now - ended[-1].ended_at > OPEN_QUESTION:
         return None
     latest = ended[-1]
     if await repos.pain.for_session(user_id, latest.id) is not None:

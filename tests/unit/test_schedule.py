@@ -121,3 +121,11 @@ def test_next_occurrence_properties(hour: int, minute: int, zone: str, after: da
     if local.time() != wanted:  # only in a spring-forward gap: the first valid minute after it
         naive = datetime.combine(local.date(), wanted)
         assert local.replace(tzinfo=None) > naive and local.replace(tzinfo=None) - naive <= timedelta(hours=1)
+
+
+def test_fixed_offsets_read_the_way_people_wrote_them() -> None:
+    from bot.domain.schedule import zone_label
+
+    assert zone_label("Etc/GMT-2") == "UTC+2" and zone_label("Etc/GMT+5") == "UTC-5"
+    assert zone_label("Europe/Berlin") == "Europe/Berlin"
+    assert format_local(utc(2026, 11, 24, 6, 30), ZoneInfo("Etc/GMT-2")) == "Tue 24 Nov, 08:30 (UTC+2)"
