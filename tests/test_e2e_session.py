@@ -206,7 +206,9 @@ async def test_pain_command_and_bare_numbers(bot: BotUnderTest) -> None:
     assert scores == [6, 3, 9]
 
 
-async def test_a_session_interrupted_long_ago_is_closed_not_offered(make_bot: BotFactory, clock: FakeClock) -> None:
+async def test_a_session_interrupted_long_ago_is_closed_not_offered(
+    make_bot: BotFactory, clock: FakeClock
+) -> None:
     async with make_bot(clock=clock, timer_scale=0.05) as bot:
         await start_session(bot.user())
     clock.advance(hours=13)
