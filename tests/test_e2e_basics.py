@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from bot import render
@@ -19,11 +20,15 @@ async def test_start_greets_explains_and_warns(bot: BotUnderTest) -> None:
     assert "/routine" in text
 
 
-async def test_first_contact_creates_the_user_row(bot: BotUnderTest) -> None:
-    await bot.user(user_id=777, first_name="Bo").send("/start")
+@pytest.mark.parametrize(
+    "first_words", ["/start", "/help", "/stretch cat cow", "/exercises", "hello", "/dance"]
+)
+async def test_first_contact_creates_the_user_row(bot: BotUnderTest, first_words: str) -> None:
+    await bot.user(user_id=777, first_name="Bo").send(first_words)
     async with bot.db.transaction() as repos:
         row = (await repos.session.execute(select(User).where(User.id == 777))).scalar_one()
     assert row.chat_id == 777 and row.first_name == "Bo" and row.timezone == "UTC"
+    assert row.created_at.tzinfo is not None and row.settings == {}
 
 
 async def test_command_menu_is_registered_and_matches_help(bot: BotUnderTest) -> None:

@@ -9,6 +9,12 @@ from bot.context import BotContext
 from bot.users import PlanningError, today, todays_routine, touch
 
 
+async def _remember(update: Update, context: BotContext) -> None:
+    """Create (or refresh) the user's row: every first contact is remembered, whatever it was."""
+    async with context.services.db.transaction() as repos:
+        await touch(repos, update, context.services)
+
+
 async def start(update: Update, context: BotContext) -> None:
     """Greet the user and say what the bot does and how to stay safe."""
     assert update.effective_message and update.effective_user
@@ -20,18 +26,21 @@ async def start(update: Update, context: BotContext) -> None:
 async def help_command(update: Update, context: BotContext) -> None:
     """List every command."""
     assert update.effective_message
+    await _remember(update, context)
     await update.effective_message.reply_text(render.help_text())
 
 
 async def exercises(update: Update, context: BotContext) -> None:
     """The whole catalogue, grouped by kind."""
     assert update.effective_message
+    await _remember(update, context)
     await update.effective_message.reply_text(render.catalogue_list(context.services.catalogue))
 
 
 async def stretch(update: Update, context: BotContext) -> None:
     """Full instructions for one exercise, found forgivingly by name."""
     assert update.effective_message
+    await _remember(update, context)
     query = " ".join(context.args or []).strip()
     if not query:
         await update.effective_message.reply_text(render.stretch_usage())
@@ -43,6 +52,7 @@ async def stretch_link(update: Update, context: BotContext) -> None:
     """The tappable form from /exercises: /stretch_knee_to_chest."""
     assert update.effective_message and update.effective_message.text
     command = update.effective_message.text.split()[0].split("@")[0]
+    await _remember(update, context)
     await _show_exercise(update, context, command.removeprefix("/stretch_").replace("_", "-"))
 
 
@@ -75,6 +85,7 @@ async def routine(update: Update, context: BotContext) -> None:
 async def unknown_command(update: Update, context: BotContext) -> None:
     """Any command the bot does not have."""
     assert update.effective_message and update.effective_message.text
+    await _remember(update, context)
     command = update.effective_message.text.split()[0].split("@")[0]
     await update.effective_message.reply_text(render.unknown_command(command))
 
@@ -82,4 +93,5 @@ async def unknown_command(update: Update, context: BotContext) -> None:
 async def free_text(update: Update, context: BotContext) -> None:
     """Text that is not a command (a bare pain score is handled before this)."""
     assert update.effective_message
+    await _remember(update, context)
     await update.effective_message.reply_text(render.free_text())
