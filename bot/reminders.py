@@ -101,7 +101,8 @@ class ReminderService:
             self._sending = asyncio.create_task(self.drain())
 
     async def recover(self) -> int:
-        """At start-up: claimed deliveries a crash left behind are sent if still in time, else expired."""
+        """At start-up: claimed deliveries a crash left behind are sent if still in time, else expired;
+        one caught mid-send is not sent again (it may have arrived)."""
         async with self.services.db.transaction() as repos:
             return await repos.reminders.expire_stale(self.services.clock.now() - self.lateness)
 
@@ -142,14 +143,11 @@ class ReminderService:
         """Send every claimed reminder, earliest due first, with a bounded number in flight."""
         async with self._send_lock:
             sent = 0
-            seen: set[int] = set()
             while True:
                 async with self.services.db.transaction() as repos:
-                    batch = [(d.id, d.user_id) for d in await repos.reminders.claimed(SEND_BATCH)]
-                batch = [item for item in batch if item[0] not in seen]
+                    batch = await repos.reminders.take(SEND_BATCH)
                 if not batch:
                     return sent
-                seen.update(delivery_id for delivery_id, _ in batch)
                 queue: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
                 for item in batch:
                     queue.put_nowait(item)
@@ -172,7 +170,7 @@ class ReminderService:
         async with services.db.transaction() as repos:
             delivery = await repos.reminders.get(delivery_id)
             user = await repos.users.get(user_id)
-            if delivery is None or delivery.status != "claimed":
+            if delivery is None or delivery.status != "sending":
                 return 0
             if user is None or user.reminder_time is None:
                 delivery.status, delivery.error = "skipped", "reminders are off"

@@ -161,6 +161,6 @@ class ReminderDelivery(Base):
     due_at: Mapped[datetime]
     claimed_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(16))
-    """claimed, snoozed, sent, failed or skipped."""
+    """claimed → sending → sent, failed or skipped; a sent one can be snoozed back to claimed."""
     sent_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)

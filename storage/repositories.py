@@ -256,15 +256,27 @@ class ReminderRepository:
         )
         await self.session.execute(statement)
 
-    async def claimed(self, limit: int) -> Sequence[ReminderDelivery]:
-        """Deliveries waiting to be sent, earliest due first."""
+    async def take(self, limit: int) -> list[tuple[int, int]]:
+        """Mark the earliest claimed deliveries as being sent and return (delivery id, user id) pairs.
+
+        Rows another instance holds are skipped, so several senders never take the same reminder.
+        """
         result = await self.session.execute(
-            select(ReminderDelivery)
+            select(ReminderDelivery.id, ReminderDelivery.user_id)
             .where(ReminderDelivery.status == "claimed")
             .order_by(ReminderDelivery.due_at, ReminderDelivery.id)
             .limit(limit)
+            .with_for_update(skip_locked=True)
         )
-        return result.scalars().all()
+        taken = [(int(row.id), int(row.user_id)) for row in result]
+        if taken:
+            await self.session.execute(
+                update(ReminderDelivery)
+                .where(ReminderDelivery.id.in_([delivery_id for delivery_id, _ in taken]))
+                .values(status="sending")
+                .execution_options(synchronize_session=False)
+            )
+        return taken
 
     async def get(self, delivery_id: int) -> ReminderDelivery | None:
         return await self.session.get(ReminderDelivery, delivery_id)
@@ -278,13 +290,22 @@ class ReminderRepository:
         return result.scalar_one_or_none()
 
     async def expire_stale(self, before: datetime) -> int:
-        """Claimed deliveries a crash left behind that are too late to send now."""
+        """At start-up: what a crash left behind.
+
+        Claimed deliveries that are now too late are expired. A delivery caught while being sent may
+        or may not have reached the user, so it is never sent again: one reminder a day at most.
+        """
         result = await self.session.execute(
             update(ReminderDelivery)
             .where(ReminderDelivery.status == "claimed", ReminderDelivery.due_at < before)
             .values(status="failed", error="expired: too late after a restart")
         )
-        return int(getattr(result, "rowcount", 0) or 0)
+        interrupted = await self.session.execute(
+            update(ReminderDelivery)
+            .where(ReminderDelivery.status == "sending")
+            .values(status="failed", error="interrupted while sending")
+        )
+        return int(getattr(result, "rowcount", 0) or 0) + int(getattr(interrupted, "rowcount", 0) or 0)
 
     async def wake_snoozed(self, now: datetime) -> int:
         """Snoozed reminders whose hour is up are queued to be sent again."""

@@ -182,7 +182,7 @@ async def test_claims_left_by_a_crash_are_sent_after_a_restart_if_still_in_time(
     make_bot: BotFactory, clock: FakeClock
 ) -> None:
     async with make_bot(clock=clock) as bot:
-        for uid in (1001, 1002):
+        for uid in (1001, 1002, 1003):
             await bot.user(uid).send("/remind 08:00")
         async with bot.db.transaction() as repos:
             repos.session.add_all([
@@ -190,6 +190,8 @@ async def test_claims_left_by_a_crash_are_sent_after_a_restart_if_still_in_time(
                                  claimed_at=clock.now() - timedelta(minutes=30), status="claimed"),
                 ReminderDelivery(user_id=1002, local_date=date(2026, 11, 24), due_at=clock.now() - timedelta(hours=3),
                                  claimed_at=clock.now() - timedelta(hours=3), status="claimed"),
+                ReminderDelivery(user_id=1003, local_date=date(2026, 11, 24), due_at=clock.now() - timedelta(minutes=5),
+                                 claimed_at=clock.now() - timedelta(minutes=5), status="sending"),
             ])  # fmt: skip
     async with make_bot(clock=clock) as bot:  # the restart: recover() runs at start-up
         assert bot.services.reminders is not None
