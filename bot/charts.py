@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
+from typing import Any
 
 DAYS = 30
 
@@ -23,11 +24,9 @@ def _rolling_mean(by_day: dict[date, float], days: list[date]) -> list[float | N
 
 def render_progress(scores: Sequence[tuple[date, int]], done_days: Iterable[date], today: date) -> bytes:
     """A PNG, readable on a phone: big fonts, two panels, no clutter."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
+    from matplotlib import rc_context
     from matplotlib.colors import ListedColormap
+    from matplotlib.figure import Figure  # no pyplot: no global state, no GUI backends
 
     days = [today - timedelta(days=DAYS - 1 - n) for n in range(DAYS)]
     first = days[0]
@@ -38,10 +37,14 @@ def render_progress(scores: Sequence[tuple[date, int]], done_days: Iterable[date
     daily = {day: sum(v) / len(v) for day, v in by_day.items()}
     done = {d for d in done_days if first <= d <= today}
 
-    plt.rcParams.update({"font.size": 15})
-    figure, (top, strip) = plt.subplots(
-        2, 1, figsize=(8, 6), dpi=110, gridspec_kw={"height_ratios": [4, 1]}, constrained_layout=True
-    )
+    with rc_context({"font.size": 15}):
+        figure = Figure(figsize=(8, 6), dpi=110, layout="constrained")
+        top, strip = figure.subplots(2, 1, gridspec_kw={"height_ratios": [4, 1]})
+        return _draw(figure, top, strip, days, daily, done, ListedColormap)
+
+
+def _draw(figure: Any, top: Any, strip: Any, days: list[date], daily: dict[date, float], done: set[date],
+          colormap: Any) -> bytes:  # fmt: skip
     xs = list(range(DAYS))
     points = [(x, daily[d]) for x, d in zip(xs, days, strict=True) if d in daily]
     if points:
@@ -60,20 +63,16 @@ def render_progress(scores: Sequence[tuple[date, int]], done_days: Iterable[date
     top.legend(loc="best", fontsize=12, framealpha=0.8)
 
     cells = [[1 if d in done else 0 for d in days]]
-    strip.imshow(cells, aspect="auto", cmap=ListedColormap(["#eeeeee", "#3bb273"]), vmin=0, vmax=1)
+    strip.imshow(cells, aspect="auto", cmap=colormap(["#eeeeee", "#3bb273"]), vmin=0, vmax=1)
     strip.set_yticks([])
     strip.set_xticks([0, 7, 14, 21, 29], [days[i].strftime("%d %b") for i in (0, 7, 14, 21, 29)])
     strip.set_title(f"Sessions completed: {len(done)} of {DAYS} days", fontsize=14)
 
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    plt.close(figure)
+    figure.savefig(buffer, format="png")  # Figure.savefig uses the Agg canvas: no display needed
     return buffer.getvalue()
 
 
 def warm_up() -> None:
     """Import matplotlib ahead of the first /progress (call from a worker thread at start-up)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot  # noqa: F401
+    from matplotlib.figure import Figure  # noqa: F401

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
@@ -32,10 +33,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 CLAIM_BATCH = 20000
+STATEMENT_IDS = 5000
+"""Ids in one IN (...) list: keeps each statement, and the memory it needs, small."""
 SEND_BATCH = 200
 SEND_WORKERS = 16
 NETWORK_RETRIES = 4
 TICK_JOB = "reminders:tick"
+
+
+def chunks(items: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def parse_hhmm(value: str) -> time:
@@ -132,9 +140,11 @@ class ReminderService:
                     if not due.too_late and not on_break:
                         to_claim[due.local_day].append(user_id)
                 for day, user_ids in to_claim.items():
-                    await repos.reminders.claim(user_ids, day, now)
+                    for chunk in chunks(user_ids, STATEMENT_IDS):
+                        await repos.reminders.claim(chunk, day, now)
                 for next_at, user_ids in to_move.items():
-                    await repos.reminders.move(user_ids, next_at)
+                    for chunk in chunks(user_ids, STATEMENT_IDS):
+                        await repos.reminders.move(chunk, next_at)
             claimed += sum(len(ids) for ids in to_claim.values())
             if len(rows) < CLAIM_BATCH:
                 return claimed
