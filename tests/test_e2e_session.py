@@ -219,3 +219,16 @@ async def test_a_session_interrupted_long_ago_is_closed_not_offered(
         await user.send("/session")
         card = await user.wait_for(lambda m: is_card(m) and m.text.startswith("1/"))
         await user.click(card, "Stop")
+
+
+async def test_completing_a_session_during_a_break_ends_the_break(bot: BotUnderTest) -> None:
+    user = bot.user()
+    await user.send("/break 5")
+    assert "Break until" in user.last_text
+    await start_session(user)
+    await run_to_the_end(user)
+    async with bot.db.transaction() as repos:
+        row = await repos.users.get(1001)
+        assert row is not None and row.break_until is None and row.break_started is None
+    await user.send("/break")
+    assert "1 to 30 days" in user.last_text  # no break any more: the usage is shown
