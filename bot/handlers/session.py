@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from telegram import Update
+from telegram import Message, Update
 
 from bot import session_render as view
 from bot import stats_render
@@ -108,9 +108,10 @@ async def _flag_hurt(update: Update, context: BotContext, action: Action) -> Non
     assert update.effective_user is not None
     async with services.db.transaction() as repos:
         row = await repos.sessions.get(update.effective_user.id, action.ref)
-        if row is None:
+        items = row.state.get("routine", []) if row is not None else []
+        if not action.arg.isdigit() or int(action.arg) >= len(items):
             return
-        exercise_id = row.state["routine"][int(action.arg)]["id"]
+        exercise_id = items[int(action.arg)]["id"]
         await repos.flags.hurt(update.effective_user.id, exercise_id, services.clock.now())
 
 
@@ -131,9 +132,8 @@ async def _pain_button(update: Update, context: BotContext, action: Action) -> s
         if await repos.pain.for_session(query.from_user.id, session.id) is not None:
             return "You've already answered for this session. /pain logs another score."
     await _record_pain(update, context, score, session_id=action.ref)
-    text = query.message.text_html if hasattr(query.message, "text_html") else ""
-    question_gone = text.replace(view.PAIN_QUESTION, f"Your back: <b>{score}</b>/10")
-    await query.edit_message_text(question_gone or f"Your back: {score}/10", reply_markup=None)
+    asked = query.message.text_html if isinstance(query.message, Message) and query.message.text else ""
+    await query.edit_message_text(f"{asked}\n\n✅ You answered <b>{score}</b>/10.".strip(), reply_markup=None)
     return ""
 
 
