@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field, replace
@@ -11,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import AnyApplication, build_application, build_services, running
 from bot.clock import Clock, FakeClock, SystemClock
@@ -73,10 +77,29 @@ def fake() -> FakeBotApi:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, fake: FakeBotApi) -> Settings:
+async def database_url(tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh SQLite file per test; or, with TEST_DATABASE_URL set, a fresh PostgreSQL database."""
+    server = os.environ.get("TEST_DATABASE_URL")
+    if not server:
+        yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+        return
+    name = f"backstretch_test_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(server, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as connection:
+        await connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        async with admin.connect() as connection:
+            await connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str, fake: FakeBotApi) -> Settings:
     return Settings(
         token=fake.token,
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'test.db'}",
+        database_url=database_url,
         timer_scale=0.004,
         reminder_tick_seconds=3600,
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -15,8 +14,8 @@ from storage.models import Base, GuidedSession, PainScore, User, UTCDateTime
 
 
 @pytest.fixture
-async def db(tmp_path: Path):  # type: ignore[no-untyped-def]
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}")
+async def db(database_url: str):  # type: ignore[no-untyped-def]
+    database = Database(database_url)
     await database.migrate()
     yield database
     await database.dispose()
@@ -37,6 +36,8 @@ async def test_migrate_twice_is_harmless(db: Database) -> None:
 
 
 async def test_sqlite_pragmas_are_set(db: Database) -> None:
+    if db.dialect != "sqlite":
+        pytest.skip("SQLite only")
     async with db.engine.connect() as connection:
         assert (await connection.exec_driver_sql("PRAGMA journal_mode")).scalar() == "wal"
         assert (await connection.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 1
