@@ -263,7 +263,10 @@ class SessionRunner:
             before_item = state.phases[min(before, len(state.phases) - 1)].item
             if reason == "hurt":
                 await self._send(live, view.hurt_text(live.routine.items[before_item]), None, keep=True)
-            if state.item != before_item or reason in ("continue",):
+            if reason == "continue":  # the card moves to the bottom of the chat
+                await self._delete_card(live)
+                await self._new_card(live, now)
+            elif state.item != before_item:
                 await self._close_card(live, before_item)
                 await self._new_card(live, now)
             elif state.index != before:
@@ -272,7 +275,8 @@ class SessionRunner:
                 await self._edit_card(live, now)
         finally:
             if state.live:
-                await self._persist(live)
+                if state.index != before or reason != "timer":  # a countdown edit changes nothing stored
+                    await self._persist(live)
                 self._schedule(live, now)
             elif live.id in self.live:  # stopped underneath us, e.g. the user blocked the bot
                 await self._finish(live, now)
@@ -318,6 +322,12 @@ class SessionRunner:
                 await self._new_card(live, now)
         except Forbidden:
             live.state.stop()
+
+    async def _delete_card(self, live: Live) -> None:
+        if live.card_id is not None:
+            with contextlib.suppress(BadRequest, Forbidden):
+                await self._bot.delete_message(live.chat_id, live.card_id)
+            live.card_id, live.last_text = None, ""
 
     async def _close_card(self, live: Live, item: int) -> None:
         """The finished exercise's card loses its buttons and says how it went."""

@@ -181,9 +181,11 @@ async def test_restart_in_the_middle_offers_to_continue(make_bot: BotFactory) ->
         assert "exercise 1 of" in notice.text
         row = await session_row(bot)
         assert row.status == "paused"
+        old_card = next(m for m in user.messages if m.text.startswith("1/"))
         await user.click(notice, "Continue")
         card = await user.wait_for(lambda m: is_card(m) and m.message_id > notice.message_id)
         assert "⏸ Pause" in card.button_labels
+        assert old_card.deleted and "done" not in old_card.text  # moved down, not marked as finished
         await user.click(card, "Stop")
         await user.wait_for(lambda m: "Session stopped" in m.text)
 
