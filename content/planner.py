@@ -28,9 +28,11 @@ MANUAL_REP_SECONDS = 3
 MIN_EXERCISES = 4
 MAX_EXERCISES = 8
 DEFAULT_MINUTES = 12.5
+GENTLE_SHARE = 0.7
+"""A gentle day's share of the usual session length."""
 
 # Where in the articles' dose range a mode lands: low end, middle, high end.
-_LEVEL: dict[Mode, float] = {"gentle": 0.0, "balanced": 0.5, "progress": 1.0}
+_LEVEL: dict[Mode, float] = {"gentle": 0.0, "balanced": 0.25, "progress": 1.0}
 # Lying down first, standing last: nobody has to get up and down more than once.
 _POSITION_ORDER = ("lying", "side_lying", "prone", "all_fours", "kneeling", "seated", "standing", "any")
 _GENTLE_POSITIONS = frozenset({"lying", "side_lying", "prone"})
@@ -161,6 +163,8 @@ def plan_routine(
     rng = random.Random(_seed(user_id, local_date))
     pool = candidate_pool(catalogue, options)
     low, high = options.budget_seconds
+    if options.mode == "gentle":  # a gentle day is a shorter one
+        low, high = round(low * GENTLE_SHARE), round(high * GENTLE_SHARE)
     level = _LEVEL[options.mode]
     wanted = MIN_EXERCISES
     if len(pool) < wanted:
@@ -184,7 +188,7 @@ def plan_routine(
     rng.shuffle(extras)
     if options.mode == "progress" or options.focus == "strength":
         extras.sort(key=lambda e: e.kind != "strength")  # stable: strength first, still shuffled
-    max_count = 5 if options.mode == "gentle" else MAX_EXERCISES
+    max_count = MIN_EXERCISES if options.mode == "gentle" else MAX_EXERCISES
     for variety in (True, False):  # at most two of a kind, unless nothing else is left
         for exercise in extras:
             total = sum(dose_item(e, level).seconds for e in chosen)
