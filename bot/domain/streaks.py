@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import pairwise
 
 ONE_DAY = timedelta(days=1)
 
@@ -68,7 +69,7 @@ def streak_summary(
         return StreakSummary(current=0, best=0, total_days=0, last_day=None, alive=False)
     breaks = _merge(frozen)
     best = run = 1
-    for previous, day in zip(done, done[1:], strict=False):
+    for previous, day in pairwise(done):
         run = run + 1 if _bridged(previous, day, breaks) else 1
         best = max(best, run)
     last = done[-1]

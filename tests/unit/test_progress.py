@@ -5,32 +5,50 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from bot.domain.progress import WARNING_SIGNS, Score, compare, pain_feedback, trend_words, weekly_averages
+from bot.domain.progress import (
+    WARNING_SIGNS,
+    Change,
+    Direction,
+    Score,
+    compare,
+    pain_feedback,
+    trend_words,
+    weekly_averages,
+)
 
 TODAY = date(2026, 11, 24)
 
 
-def score(days_ago: int, value: int) -> Score:
+def score(days_ago: int, value: int, hour: int = 9) -> Score:
     day = TODAY - timedelta(days=days_ago)
-    return Score(datetime(day.year, day.month, day.day, 9, tzinfo=UTC), day, value)
+    return Score(datetime(day.year, day.month, day.day, hour, tzinfo=UTC), day, value)
 
 
 @pytest.mark.parametrize(
     ("previous", "current", "meaningful", "direction"),
     [
         (6, 4, True, "better"),  # 2 points
+        (10, 8, True, "better"),  # 2 points, only 20%
+        (10, 9, False, "better"),  # 1 point, 10%
         (6, 5, False, "better"),  # 1 point, 17%
+        (4, 3, False, "better"),  # 1 point, 25%
         (3, 2, True, "better"),  # 1 point but 33%
-        (10, 8, True, "better"),
-        (4, 6, True, "worse"),
+        (2, 1, True, "better"),  # 50%
+        (1, 0, True, "better"),  # 100%
+        (4, 6, True, "worse"),  # 2 points
+        (4, 5, False, "worse"),  # 25%
+        (3, 4, True, "worse"),  # 33%
         (5, 5, False, "same"),
-        (0, 1, False, "worse"),  # 1 point up from nothing: not yet meaningful
+        (0, 0, False, "same"),
+        (0, 1, False, "worse"),  # 1 point up from nothing: no 30% of zero, not yet meaningful
+        (0, 2, True, "worse"),
     ],
 )
-def test_meaningful_change(previous: int, current: int, meaningful: bool, direction: str) -> None:
-    change = compare(previous, current)
-    assert change is not None and change.meaningful is meaningful and change.direction == direction
+def test_meaningful_change(previous: int, current: int, meaningful: bool, direction: Direction) -> None:
+    assert compare(previous, current) == Change(current - previous, meaningful, direction)
 
 
 def test_compare_without_history() -> None:
@@ -41,37 +59,112 @@ def test_feedback_against_last_and_first_week() -> None:
     scores = [score(20, 7), score(18, 7), score(15, 8), score(1, 5), score(0, 3)]
     feedback = pain_feedback(scores, TODAY)
     assert feedback.latest == 3 and not feedback.high and not feedback.see_professional
-    assert feedback.change_from_last is not None and feedback.change_from_last.delta == -2
-    assert (
-        feedback.change_from_first_week is not None and feedback.change_from_first_week.direction == "better"
-    )
+    assert feedback.change_from_last == Change(-2, True, "better")
+    assert feedback.change_from_first_week == Change(-4, True, "better")  # baseline mean 7.3 → 7
     assert pain_feedback(scores[:2], TODAY).change_from_first_week is None
+    assert pain_feedback(scores[:1], TODAY).change_from_last is None
+
+
+def test_first_week_baseline_is_rounded_half_up_and_needs_seven_days() -> None:
+    first_week = [score(10, 4), score(9, 5)]  # mean 4.5 → 5
+    assert pain_feedback([*first_week, score(3, 3)], TODAY).change_from_first_week == Change(
+        -2, True, "better"
+    )
+    assert pain_feedback([*first_week, score(4, 3)], TODAY).change_from_first_week is None  # day 6
+    week_later = pain_feedback([*first_week, score(4, 4), score(3, 5)], TODAY)  # day 6 is in the baseline
+    assert week_later.change_from_first_week == Change(1, False, "worse")  # mean 4.33 → 4
 
 
 def test_three_high_days_in_a_row_advise_a_professional() -> None:
     assert pain_feedback([score(2, 8), score(1, 9), score(0, 8)], TODAY).see_professional
     assert not pain_feedback([score(3, 8), score(1, 9), score(0, 8)], TODAY).see_professional  # a gap
+    assert not pain_feedback([score(1, 9), score(0, 8)], TODAY).see_professional  # only two days
     assert not pain_feedback([score(2, 7), score(1, 7), score(0, 7)], TODAY).see_professional
     assert pain_feedback([score(2, 7), score(1, 7), score(0, 7)], TODAY).high
+    assert not pain_feedback([score(0, 6)], TODAY).high
+
+
+def test_the_highest_score_of_each_day_counts() -> None:
+    scores = [score(2, 9, hour=8), score(2, 5, hour=20), score(1, 4, hour=8), score(1, 8, hour=20)]
+    assert pain_feedback([*scores, score(0, 8)], TODAY).see_professional
+    assert not pain_feedback([*scores, score(0, 7)], TODAY).see_professional
 
 
 def test_a_big_rise_advises_a_professional() -> None:
-    assert pain_feedback([score(1, 4), score(0, 7)], TODAY).see_professional
-    assert not pain_feedback([score(1, 4), score(0, 6)], TODAY).see_professional
+    assert pain_feedback([score(1, 4), score(0, 7)], TODAY).see_professional  # +3 to 7
+    assert pain_feedback([score(1, 5), score(0, 8)], TODAY).see_professional
+    assert not pain_feedback([score(1, 4), score(0, 6)], TODAY).see_professional  # +2
+    assert not pain_feedback([score(1, 3), score(0, 6)], TODAY).see_professional  # +3 but below 7
+    assert not pain_feedback([score(0, 9)], TODAY).see_professional  # first score: no rise, one day
+
+
+def test_feedback_carries_the_weekly_trend() -> None:
+    scores = [score(10, 6), score(8, 6), score(0, 4)]
+    assert pain_feedback(scores, TODAY).trend == trend_words(4.0, 6.0)
+    assert "doing better" in pain_feedback(scores, TODAY).trend
+
+
+def test_feedback_needs_a_score() -> None:
+    with pytest.raises(ValueError):
+        pain_feedback([], TODAY)
+
+
+def test_scores_are_checked() -> None:
+    with pytest.raises(ValueError):
+        score(0, 11)
+    with pytest.raises(ValueError):
+        score(0, -1)
+    with pytest.raises(ValueError):
+        Score(datetime(2026, 11, 24, 9), TODAY, 5)  # noqa: DTZ001 - naive on purpose
+
+
+def test_weekly_averages_windows() -> None:
+    scores = [score(14, 10), score(13, 6), score(8, 6), score(7, 5), score(6, 4), score(3, 4), score(0, 3)]
+    assert weekly_averages(scores, TODAY) == (3.7, 5.7)  # 11/3 and 17/3, to one decimal
+    assert weekly_averages([score(0, 5)], TODAY) == (5.0, None)
+    assert weekly_averages([score(9, 5)], TODAY) == (None, 5.0)
+    assert weekly_averages([], TODAY) == (None, None)
+    assert weekly_averages([score(-1, 9), score(0, 3)], TODAY) == (3.0, None)  # nothing after today
 
 
 def test_weekly_averages_and_words() -> None:
     scores = [score(10, 6), score(8, 6), score(3, 4), score(0, 3)]
     this_week, last_week = weekly_averages(scores, TODAY)
     assert (this_week, last_week) == (3.5, 6.0)
-    assert "doing better" in trend_words(this_week, last_week)
-    assert "up this week" in trend_words(6.5, 4.0)
-    assert "Steady" in trend_words(5.0, 4.6)
-    assert "No pain scores yet" in trend_words(None, None)
-    assert "Not enough history" in trend_words(4.0, None)
+    assert trend_words(this_week, last_week) == "Your back is doing better: average down from 6.0 to 3.5."
+
+
+@pytest.mark.parametrize(
+    ("this_week", "last_week", "words"),
+    [
+        (None, None, "No pain scores yet — answer the question after a session, or send /pain 0-10."),
+        (None, 4.0, "No scores this week yet — send /pain 0-10 to keep the trend going."),
+        (4.0, None, "Not enough history yet for a trend."),
+        (4.0, 6.0, "Your back is doing better: average down from 6.0 to 4.0."),
+        (3.5, 5.0, "Your back is doing better: average down from 5.0 to 3.5."),  # exactly 30%
+        (4.2, 6.0, "Your back is doing better: average down from 6.0 to 4.2."),  # 30% despite float noise
+        (4.3, 6.0, "Steady: about the same as the week before (6.0 → 4.3)."),  # 28%
+        (6.5, 4.0, "Your pain is up this week (4.0 → 6.5). Keep it gentle."),
+        (4.6, 5.0, "Steady: about the same as the week before (5.0 → 4.6)."),
+        (0.9, 0.0, "Steady: about the same as the week before (0.0 → 0.9)."),
+    ],
+)
+def test_trend_words(this_week: float | None, last_week: float | None, words: str) -> None:
+    assert trend_words(this_week, last_week) == words
 
 
 def test_warning_signs_cover_the_red_flags() -> None:
     text = " ".join(WARNING_SIGNS)
-    for word in ("saddle", "bladder", "weakness", "fever", "fall"):
-        assert word in text
+    words = ("saddle", "groin", "bladder", "bowel", "weakness", "legs", "fever", "fall", "night", "worse")
+    assert [w for w in words if w not in text] == []
+
+
+@given(st.integers(0, 10), st.integers(0, 10))
+def test_compare_is_consistent(previous: int, current: int) -> None:
+    change = compare(previous, current)
+    assert change.delta == current - previous
+    assert (change.direction == "same") == (previous == current)
+    assert change.meaningful == (abs(change.delta) >= 2 or 10 * abs(change.delta) >= 3 * previous > 0)
+    assert compare(current, previous).meaningful == (
+        abs(change.delta) >= 2 or 10 * abs(change.delta) >= 3 * current > 0
+    )
