@@ -200,3 +200,26 @@ async def test_forget_asks_then_deletes_everything_and_no_keeps_it(
                 )
                 == 1
             )
+
+
+async def test_the_streak_survives_a_time_zone_change(make_bot: BotFactory) -> None:
+    clock = FakeClock(
+        datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
+    )  # 19:00 in Auckland, 22:00 the day before in LA
+    async with make_bot(clock=clock) as bot:
+        user = bot.user()
+        await user.send("/timezone Pacific/Auckland")
+        await add_history(bot, 1001, {date(2026, 11, d): None for d in (23, 24, 25)})  # Auckland days
+        await user.send("/stats")
+        assert "Current streak: 3 days in a row" in user.last_text
+        await user.send("/timezone America/Los_Angeles")  # flying east to west: it is the 24th again
+        await user.send("/stats")
+        assert "Current streak: 3 days in a row" in user.last_text
+        clock.set(datetime(2026, 11, 27, 7, 59, tzinfo=UTC))  # 23:59 on the 26th in LA: still alive
+        await user.send("/stats")
+        assert "Current streak: 3 days in a row" in user.last_text
+        clock.set(datetime(2026, 11, 27, 8, 1, tzinfo=UTC))  # past midnight in LA: the 27th, streak over
+        await user.send("/stats")
+        assert (
+            "Current streak: none yet" in user.last_text and "Best streak: 3 days in a row" in user.last_text
+        )
