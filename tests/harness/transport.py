@@ -1,9 +1,22 @@
-"""In-process transport: PTB's ``BaseRequest`` answered by a ``FakeBotApi`` without any socket."""
+"""In-process transport: PTB's ``BaseRequest`` answered by a ``FakeBotApi``, without any socket.
+
+Usage::
+
+    app = (
+        Application.builder().token(fake.token)
+        .request(FakeRequest(fake)).get_updates_request(FakeRequest(fake))
+        .build()
+    )
+
+Everything above ``do_request`` is PTB's own code: ``BaseRequest.post`` turns the status and JSON
+body into results or exceptions exactly as with HTTP (400 → ``BadRequest``, 403 → ``Forbidden``,
+429 → ``RetryAfter``, 401/404 → ``InvalidToken``, 409 → ``Conflict``, others → ``NetworkError``).
+"""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import IO, Any
 
 from telegram.error import NetworkError
 from telegram.request import BaseRequest, RequestData
@@ -11,8 +24,17 @@ from telegram.request import BaseRequest, RequestData
 from tests.harness.fake_api import FakeBotApi, FakeNetworkError
 
 
+def _content(content: bytes | IO[bytes]) -> bytes:
+    return content if isinstance(content, bytes) else content.read()
+
+
 class FakeRequest(BaseRequest):
-    """Hands every Bot API call to the fake and returns its JSON answer, as HTTP would."""
+    """Hands every Bot API call to the fake and returns its answer as HTTP would.
+
+    Parameters are taken as the python objects PTB built (``RequestData.parameters``); they are also
+    JSON-encoded once (and the result discarded) so that anything HTTP could not carry fails here too.
+    Files travel as ``{part name: (filename, bytes)}``.
+    """
 
     def __init__(self, fake: FakeBotApi) -> None:
         self.fake = fake
@@ -32,21 +54,27 @@ class FakeRequest(BaseRequest):
         url: str,
         method: str,
         request_data: RequestData | None = None,
-        read_timeout: Any = None,
-        write_timeout: Any = None,
-        connect_timeout: Any = None,
-        pool_timeout: Any = None,
+        read_timeout: Any = BaseRequest.DEFAULT_NONE,
+        write_timeout: Any = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
+        if method != "POST" or "/file/bot" in url:
+            body = {"ok": False, "error_code": 404, "description": "Not Found"}
+            return 404, json.dumps(body).encode()  # file downloads are not part of the fake
         api_method = url.rstrip("/").rsplit("/", 1)[-1]
-        params: dict[str, Any] = dict(request_data.parameters) if request_data else {}
+        params: dict[str, Any] = {}
         files: dict[str, tuple[str, bytes]] = {}
-        if request_data is not None and request_data.contains_files:
-            for name, part in request_data.multipart_data.items():
-                filename, content = part[0], part[1]
-                data = content if isinstance(content, bytes) else content.read()
-                files[name] = (filename or name, data)
+        if request_data is not None:
+            params = dict(request_data.parameters)
+            _ = request_data.json_parameters  # what HTTPXRequest would send; raises if not JSON-able
+            for name, (filename, content, _mimetype) in request_data.multipart_data.items():
+                files[name] = (filename, _content(content))
         try:
             status, body = await self.fake.call(api_method, params, files)
         except FakeNetworkError as exc:
-            raise NetworkError(str(exc)) from exc
+            raise NetworkError(f"fake network failure: {exc}") from exc
         return status, json.dumps(body).encode()
+
+
+__all__ = ["FakeRequest"]
