@@ -99,6 +99,12 @@ class Exercise:
     cautions: tuple[str, ...]
     sources: tuple[str, ...]
     dose: Dose
+    directions: frozenset[str] = frozenset()
+    """The spinal movement directions the exercise loads (flexion, extension, rotation): a hurt on one
+    of them keeps its relatives out of the next week's routines. Defaults to the pattern when it is
+    one of the three."""
+    card_caution: str | None = None
+    """One short line of caution shown on the session card (None: the card shows none)."""
 
     @property
     def is_cardio(self) -> bool:
@@ -205,8 +211,9 @@ class _Entry:
 
 _EXERCISE_FIELDS = {
     "id", "name", "aliases", "kind", "pattern", "position", "intensity", "targets",
-    "start", "steps", "feel", "cues", "cautions", "sources", "dose",
+    "start", "steps", "feel", "cues", "cautions", "sources", "dose", "directions", "card_caution",
 }  # fmt: skip
+DIRECTIONS = ("flexion", "extension", "rotation")
 _DOSE_FIELDS = {"hold_seconds", "reps", "sides", "rest_seconds", "minutes", "sessions_per_week", "note"}
 
 
@@ -261,6 +268,13 @@ def _parse_exercise(path: Path, index: int, table: Any) -> Exercise:
     for source in sources:
         if source not in _SOURCES:
             entry.fail("sources", f"unknown source article {source!r} (use {', '.join(sorted(_SOURCES))})")
+    directions = entry.texts("directions", low=0, high=3, max_len=10)
+    for direction in directions:
+        if direction not in DIRECTIONS:
+            entry.fail("directions", f"must be some of {', '.join(DIRECTIONS)}, not {direction!r}")
+    if not directions and pattern in DIRECTIONS:
+        directions = (pattern,)
+    card_caution = entry.text("card_caution", required=False, max_len=90) or None
     return Exercise(
         id=exercise_id,
         name=entry.text("name", max_len=60),
@@ -277,6 +291,8 @@ def _parse_exercise(path: Path, index: int, table: Any) -> Exercise:
         cautions=entry.texts("cautions", low=1, high=4),
         sources=sources,
         dose=_parse_dose(path, where, kind, table.get("dose")),
+        directions=frozenset(directions),
+        card_caution=card_caution,
     )
 
 
