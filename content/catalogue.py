@@ -118,18 +118,28 @@ class Guidance:
     id: str
     title: str
     text: str
+    tip: str | None = None
+    """One short line (at most 100 characters) that the session card can rotate through."""
 
 
 @dataclass(frozen=True)
 class Catalogue:
-    """All exercises and the general guidance, in file order."""
+    """All exercises and the general guidance, in file order.
+
+    ``retired`` maps ids that no longer have an entry of their own (merged into another exercise) to
+    the live id that replaced them: ``get`` and ``[]`` resolve them, because old sessions and users'
+    settings still refer to them, while iteration, ``exercises`` and ``routine_exercises`` list only
+    live entries.
+    """
 
     exercises: tuple[Exercise, ...]
     guidance: tuple[Guidance, ...]
+    retired: Mapping[str, str] = field(default_factory=dict, hash=False)
     by_id: Mapping[str, Exercise] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "by_id", MappingProxyType({e.id: e for e in self.exercises}))
+        object.__setattr__(self, "retired", MappingProxyType(dict(self.retired)))
 
     def __iter__(self) -> Iterator[Exercise]:
         return iter(self.exercises)
@@ -138,7 +148,15 @@ class Catalogue:
         return len(self.exercises)
 
     def get(self, exercise_id: str) -> Exercise | None:
-        return self.by_id.get(exercise_id)
+        """The live exercise with this id, or the one that replaced a retired id; None if unknown."""
+        found = self.by_id.get(exercise_id)
+        if found is None and exercise_id in self.retired:
+            found = self.by_id.get(self.retired[exercise_id])
+        return found
+
+    def canonical_id(self, exercise_id: str) -> str:
+        """The live id for ``exercise_id``: itself, or its replacement when it is retired."""
+        return self.retired.get(exercise_id, exercise_id)
 
     def __getitem__(self, exercise_id: str) -> Exercise:
         found = self.get(exercise_id)
@@ -300,16 +318,38 @@ def _parse_guidance(path: Path, index: int, table: Any) -> Guidance:
     where = f"guidance #{index + 1}"
     if not isinstance(table, dict):
         raise CatalogueError(f"{path.name}: {where}: must be a table [[guidance]]")
-    entry = _Entry(path, where, table, {"id", "title", "text"})
+    raw_id = table.get("id")
+    if isinstance(raw_id, str):
+        where = f"guidance '{raw_id}'"
+    entry = _Entry(path, where, table, {"id", "title", "text", "tip"})
     guidance_id = entry.text("id", max_len=60)
     if not _ID.match(guidance_id):
         entry.fail("id", "must be lower-case kebab-case")
-    return Guidance(id=guidance_id, title=entry.text("title", max_len=80), text=entry.text("text"))
+    return Guidance(
+        id=guidance_id,
+        title=entry.text("title", max_len=80),
+        text=entry.text("text"),
+        tip=entry.text("tip", required=False, max_len=100) or None,
+    )
+
+
+def _parse_retired(path: Path, index: int, table: Any) -> tuple[str, str]:
+    where = f"retired #{index + 1}"
+    if not isinstance(table, dict):
+        raise CatalogueError(f"{path.name}: {where}: must be a table [[retired]]")
+    raw_id = table.get("id")
+    if isinstance(raw_id, str):
+        where = f"retired '{raw_id}'"
+    entry = _Entry(path, where, table, {"id", "replaced_by"})
+    old_id = entry.text("id", max_len=30)
+    if not _ID.match(old_id):
+        entry.fail("id", "must be lower-case kebab-case")
+    return old_id, entry.text("replaced_by", max_len=30)
 
 
 def parse_catalogue(data: Mapping[str, Any], path: Path = DEFAULT_PATH) -> Catalogue:
     """Validate already-parsed TOML data and build the catalogue."""
-    unknown = sorted(set(data) - {"meta", "exercise", "guidance"})
+    unknown = sorted(set(data) - {"meta", "exercise", "guidance", "retired"})
     if unknown:
         raise CatalogueError(f"{path.name}: unknown top-level table '{unknown[0]}'")
     raw_exercises = data.get("exercise")
@@ -317,14 +357,43 @@ def parse_catalogue(data: Mapping[str, Any], path: Path = DEFAULT_PATH) -> Catal
         raise CatalogueError(f"{path.name}: no [[exercise]] entries")
     exercises = [_parse_exercise(path, i, t) for i, t in enumerate(raw_exercises)]
     guidance = [_parse_guidance(path, i, t) for i, t in enumerate(data.get("guidance", []))]
-    _check_names(path, exercises)
+    raw_retired = data.get("retired", [])
+    if not isinstance(raw_retired, list):
+        raise CatalogueError(f"{path.name}: 'retired' must be a list of [[retired]] tables")
+    retired = [_parse_retired(path, i, t) for i, t in enumerate(raw_retired)]
+    owner = _check_names(path, exercises)
+    _check_retired(path, exercises, retired, owner)
     if len({g.id for g in guidance}) != len(guidance):
         raise CatalogueError(f"{path.name}: guidance ids must be unique")
-    return Catalogue(tuple(exercises), tuple(guidance))
+    return Catalogue(tuple(exercises), tuple(guidance), dict(retired))
 
 
-def _check_names(path: Path, exercises: list[Exercise]) -> None:
-    """Ids are unique, and every id, name and alias points at exactly one exercise."""
+def _check_retired(
+    path: Path, exercises: list[Exercise], retired: list[tuple[str, str]], owner: Mapping[str, str]
+) -> None:
+    """A retired id is not live, appears once, and is replaced by a live exercise."""
+    live = {e.id for e in exercises}
+    seen: set[str] = set()
+    for old_id, new_id in retired:
+        where = f"{path.name}: retired '{old_id}'"
+        if old_id in live:
+            raise CatalogueError(f"{where}: field 'id': '{old_id}' is still a live exercise id")
+        if old_id in seen:
+            raise CatalogueError(f"{where}: field 'id': '{old_id}' is retired twice")
+        seen.add(old_id)
+        if new_id not in live:
+            raise CatalogueError(f"{where}: field 'replaced_by': no exercise has the id '{new_id}'")
+        for name in (old_id, old_id.replace("-", " ")):
+            if owner.get(name, new_id) != new_id:
+                raise CatalogueError(
+                    f"{where}: field 'id': {name!r} names exercise '{owner[name]}', not '{new_id}'"
+                )
+
+
+def _check_names(path: Path, exercises: list[Exercise]) -> dict[str, str]:
+    """Ids are unique, and every id, name and alias points at exactly one exercise.
+
+    Returns which exercise owns each name (lower case)."""
     seen: set[str] = set()
     for exercise in exercises:
         if exercise.id in seen:
@@ -343,6 +412,7 @@ def _check_names(path: Path, exercises: list[Exercise]) -> None:
                     f"{path.name}: exercise '{exercise.id}': field '{field}': "
                     f"{name!r} is already used by exercise '{previous}'"
                 )
+    return owner
 
 
 def load_catalogue(path: Path = DEFAULT_PATH) -> Catalogue:

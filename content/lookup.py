@@ -51,6 +51,11 @@ class ExerciseIndex:
             for name in (exercise.id, exercise.name, *exercise.aliases):
                 for key in {normalize(name), _strip_filler(normalize(name))}:
                     keys.setdefault(key, exercise)
+        for old_id in self._catalogue.retired:  # a merged exercise's old id still finds its successor
+            successor = self._catalogue.get(old_id)
+            if successor is not None:
+                for key in {normalize(old_id), _strip_filler(normalize(old_id))}:
+                    keys.setdefault(key, successor)
         return keys
 
     def find(self, query: str) -> LookupResult:

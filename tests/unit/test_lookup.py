@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from content.catalogue import load_catalogue
@@ -28,6 +30,22 @@ INDEX = ExerciseIndex(load_catalogue())
         ("birddog", "bird-dog"),
         ("bridge", "bridging"),
         ("hamstrng", "hamstring-lying"),
+        # The figure-four buttock stretch was merged into the piriformis stretch: its names still work.
+        ("buttock-stretch", "piriformis"),
+        ("buttock stretch", "piriformis"),
+        ("Buttock stretch (figure four)", "piriformis"),
+        ("figure four", "piriformis"),
+        ("figure 4", "piriformis"),
+        ("glute stretch", "piriformis"),
+        # Old names of renamed entries still work.
+        ("prone press-up", "prone-press-up"),
+        ("Prone press-up (lumbar extension)", "prone-press-up"),
+        ("press-up on your front", "prone-press-up"),
+        ("sphinx", "prone-on-elbows"),
+        ("resting on your forearms", "prone-on-elbows"),
+        ("back flexion stretch", "back-flexion"),
+        ("standing split-stance hip stretch", "standing-hip-stretch"),
+        ("glute kickback", "glute-kickback"),
     ],
 )
 def test_finds_forgivingly(query: str, expected: str) -> None:
@@ -52,3 +70,14 @@ def test_nonsense_finds_nothing() -> None:
 def test_normalize() -> None:
     assert normalize("  Child’s   Pose! ") == "childs pose"
     assert normalize("Cat/Cow") == "cat cow"
+
+
+def test_a_retired_id_finds_its_replacement_even_without_an_alias() -> None:
+    catalogue = load_catalogue()
+    bare = replace(
+        catalogue,
+        exercises=tuple(replace(e, aliases=()) if e.id == "piriformis" else e for e in catalogue.exercises),
+    )
+    assert bare["buttock-stretch"].aliases == ()
+    found = ExerciseIndex(bare).find("buttock-stretch")
+    assert found.exercise is not None and found.exercise.id == "piriformis"
