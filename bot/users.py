@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from telegram import Update
 
-from bot.clock import today_in
+from bot.clock import today_in, zone
 from bot.context import Services
+from content.catalogue import Catalogue, load_catalogue
 from content.planner import (
     DEFAULT_MINUTES,
+    Adaptation,
+    Hurt,
     Mode,
     PlanningError,
     PlanOptions,
     Routine,
-    choose_mode,
+    adapt,
+    avoid_directions,
     plan_routine,
 )
 from storage.models import User
@@ -25,11 +31,12 @@ from storage.repositories import Repositories
 async def touch(repos: Repositories, update: Update, services: Services) -> User:
     """The user's row, created on first contact (every handler starts here)."""
     tg_user = update.effective_user
-    chat = update.effective_chat
     assert tg_user is not None, "handlers are only registered for updates with a user"
+    # Reminders and sessions always go to the private chat, whose id is the user's id: a message in a
+    # group never changes where they go (and personal commands never run there: handlers.privacy).
     return await repos.users.touch(
         tg_user.id,
-        chat.id if chat is not None else tg_user.id,
+        tg_user.id,
         first_name=tg_user.first_name or "",
         language_code=tg_user.language_code,
         now=services.clock.now(),
@@ -42,31 +49,73 @@ def today(user: User, services: Services) -> date:
 
 
 def options_from_settings(
-    settings: dict[str, Any] | None, hurt: set[str], mode: Mode = "balanced"
+    settings: dict[str, Any] | None,
+    hurt: set[str],
+    mode: Mode = "balanced",
+    *,
+    adaptation: Adaptation | None = None,
+    catalogue: Catalogue | None = None,
 ) -> PlanOptions:
-    """The planner's options from the user's stored settings and the exercises that hurt."""
+    """The planner's options from the user's stored settings and the exercises that hurt.
+
+    With an ``adaptation`` (``content.planner.adapt``) its mode wins over ``mode``, and the movement
+    directions of what hurt recently are left out (looked up in ``catalogue``).
+    """
     settings = settings or {}
-    return PlanOptions(
+    options = PlanOptions(
         minutes=float(settings.get("minutes", DEFAULT_MINUTES)),
         mode=mode,
         focus=settings.get("focus", "both"),
-        excluded_ids=frozenset(settings.get("excluded", [])) | frozenset(hurt),
+        # stored ids may name a retired exercise: leave out what replaced it
+        excluded_ids=frozenset(
+            (catalogue or _default_catalogue()).canonical_id(i)
+            for i in [*settings.get("excluded", []), *hurt]
+        ),
         excluded_positions=frozenset(settings.get("positions_out", [])),
+    )
+    if adaptation is None:
+        return options
+    return replace(
+        options,
+        mode=adaptation.mode,
+        escalation=adaptation.escalation,
+        good_weeks=adaptation.good_weeks,
+        avoid_directions=avoid_directions(catalogue or _default_catalogue(), adaptation.recently_hurt),
     )
 
 
-async def plan_options(repos: Repositories, user: User, day: date) -> PlanOptions:
-    """Settings, hurt exercises, and the adaptive mode from the last two weeks."""
-    since = datetime.combine(day - timedelta(days=14), time(), tzinfo=UTC)
-    scores = [(s.local_date, s.score) for s in await repos.pain.history(user.id, since=since)]
+@cache
+def _default_catalogue() -> Catalogue:
+    return load_catalogue()
+
+
+def _local_day(at: datetime, zone_name: str | None) -> date:
+    if at.tzinfo is None:  # stored as UTC; some drivers hand it back naive
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone(zone(zone_name)).date()
+
+
+async def plan_options(
+    repos: Repositories, user: User, day: date, catalogue: Catalogue | None = None
+) -> PlanOptions:
+    """Settings, hurt exercises, and the adaptive mode from the user's whole pain history.
+
+    ``catalogue`` maps what hurt to the movement directions to leave out (the bundled one when None).
+    """
+    scores = [(s.local_date, s.score) for s in await repos.pain.history(user.id)]
     days = await repos.sessions.counted_days(user.id)
-    mode = choose_mode(scores, days, day)
-    return options_from_settings(user.settings, await repos.flags.ids(user.id), mode)
+    flags = await repos.flags.rows(user.id)
+    hurts: list[Hurt] = [(f.exercise_id, _local_day(f.last_at, user.timezone)) for f in flags]
+    adaptation = adapt(scores, days, day, hurts)
+    return options_from_settings(
+        user.settings, {f.exercise_id for f in flags}, adaptation=adaptation, catalogue=catalogue
+    )
 
 
 async def plan_for_day(repos: Repositories, services: Services, user: User, day: date) -> Routine:
     """The user's routine for a local day; raises PlanningError with a reason the user can act on."""
-    return plan_routine(services.catalogue, user.id, day, await plan_options(repos, user, day))
+    options = await plan_options(repos, user, day, services.catalogue)
+    return plan_routine(services.catalogue, user.id, day, options)
 
 
 async def todays_routine(repos: Repositories, user: User, services: Services) -> Routine:

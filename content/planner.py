@@ -3,17 +3,26 @@
 A routine is balanced: it covers bending forward (flexion), arching or twisting (extension or
 mobility), the hips and buttocks, and core strength, before any extra exercise is added. The same
 user gets the same routine all day, and a different mix on other days.
+
+``adapt`` turns the user's history into the day's mode (NICE NG59, a physiotherapist's review):
+
+- gentle whenever ``bot.domain.progress.escalation`` finds anything (the same assessment the reply
+  to a pain score uses, so the two never disagree);
+- progress, one step of the dose range per good week in a row, otherwise;
+- and for 7 days after something hurt, no exercise that loads the same movement direction.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import random
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Literal
 
+from bot.domain.progress import LOW, MEANINGFUL_POINTS, DayScore, Escalation, escalation, reason_words
 from content.catalogue import Catalogue, Exercise, Sides
 
 Mode = Literal["balanced", "gentle", "progress"]
@@ -31,8 +40,14 @@ DEFAULT_MINUTES = 12.5
 GENTLE_SHARE = 0.7
 """A gentle day's share of the usual session length."""
 
-# Where in the articles' dose range a mode lands: low end, middle, high end.
-_LEVEL: dict[Mode, float] = {"gentle": 0.0, "balanced": 0.25, "progress": 1.0}
+LEVEL_STEP = 0.25
+"""One step up the articles' dose range: a quarter of it."""
+_LEVEL: dict[Mode, float] = {"gentle": 0.0, "balanced": 0.25}
+"""Where in the dose range a mode lands; progress is a step above balanced per good week."""
+HURT_DAYS = 7
+"""After something hurt, its movement directions are left out for this many days (that day included)."""
+GOOD_WEEK_SESSION_DAYS = 5
+GOOD_WEEK_SCORES = 3
 # Lying down first, standing last: nobody has to get up and down more than once.
 _POSITION_ORDER = ("lying", "side_lying", "prone", "all_fours", "kneeling", "seated", "standing", "any")
 _GENTLE_POSITIONS = frozenset({"lying", "side_lying", "prone"})
@@ -48,14 +63,25 @@ _SLOTS: dict[Focus, tuple[Slot, ...]] = {
     "strength": (_CORE, _CORE, _HIP, _FLEXION | _EXT_OR_MOBILITY),
 }
 
+GENTLE_DAY = "fewer, easier stretches lying down, shorter holds and no strength work"
+GOOD_WEEK = "sessions on at least 5 days, low pain and nothing hurt"
 REASONS: dict[Mode, str] = {
     "balanced": "A balanced mix: bending, arching or twisting, hips and core.",
-    "gentle": (
-        "Your recent scores are high, so today is a gentle day: fewer, easier stretches lying down, "
-        "shorter holds and no strength work."
+    "gentle": f"Today is a gentle day: {GENTLE_DAY}.",
+    "progress": (
+        f"A good week ({GOOD_WEEK}), so one step up: slightly longer holds and more repetitions, "
+        "as time allows, with extra strength work."
     ),
-    "progress": ("A week of low pain and steady sessions: longer holds, more reps and extra strength work."),
 }
+"""The reason line when there is nothing more specific to say (``plan_routine`` names the cause)."""
+DIRECTION_WORDS: dict[str, str] = {
+    "flexion": "forward-bending",
+    "extension": "arching",
+    "rotation": "twisting",
+}
+
+
+_NOTHING_TO_ESCALATE = Escalation()
 
 
 class PlanningError(ValueError):
@@ -71,6 +97,23 @@ class PlanOptions:
     focus: Focus = "both"
     excluded_ids: frozenset[str] = frozenset()
     excluded_positions: frozenset[str] = frozenset()
+    avoid_directions: frozenset[str] = frozenset()
+    """Movement directions to leave out (flexion, extension, rotation): something that loads them hurt
+    in the last week. Relaxed as little as possible when too few exercises would be left."""
+    escalation: Escalation = _NOTHING_TO_ESCALATE
+    """Why the day is gentle: the same assessment the reply to the last pain score used."""
+    good_weeks: int = 0
+    """Good weeks in a row, ending today: the progress mode goes up one step of the range per week."""
+
+    @property
+    def level(self) -> float:
+        """Where in the articles' dose range today lands (0 = low end, 1 = high end).
+
+        Progress is one step above balanced per good week in a row, capped at the top: never a jump.
+        """
+        if self.mode == "progress":
+            return min(1.0, _LEVEL["balanced"] + LEVEL_STEP * max(1, self.good_weeks))
+        return _LEVEL[self.mode]
 
     @property
     def budget_seconds(self) -> tuple[int, int]:
@@ -140,6 +183,41 @@ def _seed(user_id: int, day: date) -> int:
 
 def candidate_pool(catalogue: Catalogue, options: PlanOptions) -> list[Exercise]:
     """The exercises this user can be given today, in catalogue order."""
+    return _pool(catalogue, options)[0]
+
+
+def _pool(catalogue: Catalogue, options: PlanOptions) -> tuple[list[Exercise], frozenset[str], bool]:
+    """The pool, the avoided directions that were fully left out, and whether some had to stay in."""
+    pool = _settings_pool(catalogue, options)
+    kept, avoided = _avoiding(pool, options.avoid_directions)
+    return kept, avoided, avoided != options.avoid_directions
+
+
+def _avoiding(pool: list[Exercise], avoid: frozenset[str]) -> tuple[list[Exercise], frozenset[str]]:
+    """Leave out exercises loading ``avoid`` directions, as many directions as still leaves a routine.
+
+    The largest set of directions that leaves MIN_EXERCISES wins (then the one leaving most); when
+    not even one direction can go, the exercises loading the fewest avoided directions fill up to
+    MIN_EXERCISES and nothing is fully avoided. Never fails: the result is as long as the pool
+    or MIN_EXERCISES.
+    """
+    if not avoid or len(pool) < MIN_EXERCISES:
+        return pool, frozenset()
+    for size in range(len(avoid), 0, -1):
+        best: list[Exercise] | None = None
+        best_set: frozenset[str] = frozenset()
+        for subset in itertools.combinations(sorted(avoid), size):
+            kept = [e for e in pool if not e.directions & set(subset)]
+            if len(kept) >= MIN_EXERCISES and (best is None or len(kept) > len(best)):
+                best, best_set = kept, frozenset(subset)
+        if best is not None:
+            return best, best_set
+    ranked = sorted(pool, key=lambda e: len(e.directions & avoid))  # stable: catalogue order among equals
+    kept_ids = {e.id for e in ranked[:MIN_EXERCISES]}
+    return [e for e in pool if e.id in kept_ids], frozenset()
+
+
+def _settings_pool(catalogue: Catalogue, options: PlanOptions) -> list[Exercise]:
     pool = [
         e
         for e in catalogue.routine_exercises
@@ -161,11 +239,11 @@ def plan_routine(
 ) -> Routine:
     """Build today's routine; raises PlanningError when the options leave too little to choose from."""
     rng = random.Random(_seed(user_id, local_date))
-    pool = candidate_pool(catalogue, options)
+    pool, avoided, relaxed = _pool(catalogue, options)
     low, high = options.budget_seconds
     if options.mode == "gentle":  # a gentle day is a shorter one
         low, high = round(low * GENTLE_SHARE), round(high * GENTLE_SHARE)
-    level = _LEVEL[options.mode]
+    level = options.level
     wanted = MIN_EXERCISES
     if len(pool) < wanted:
         raise PlanningError(
@@ -203,7 +281,71 @@ def plan_routine(
     ordered = sorted(
         items, key=lambda i: (_POSITION_ORDER.index(i.exercise.position), chosen.index(i.exercise))
     )
-    return Routine(local_date, tuple(ordered), options.mode, REASONS[options.mode])
+    reason = reason_line(options, local_date, avoided, relaxed)
+    return Routine(local_date, tuple(ordered), options.mode, reason)
+
+
+def _sentence(words: str) -> str:
+    return words[:1].upper() + words[1:]
+
+
+def _and(words: Iterable[str]) -> str:
+    items = list(words)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _direction_words(directions: Iterable[str]) -> str:
+    return _and(DIRECTION_WORDS.get(d, d) for d in sorted(directions))
+
+
+def reason_line(
+    options: PlanOptions, local_date: date, avoided: frozenset[str] = frozenset(), relaxed: bool = False
+) -> str:
+    """The routine's one-line reason, naming the actual cause (never a claim the scores don't back)."""
+    parts: list[str] = []
+    if options.mode == "gentle":
+        reasons = options.escalation.reasons
+        if reasons:
+            cause = _sentence(reason_words(reasons[0], local_date))
+            parts.append(f"{cause}, so this is a gentle day: {GENTLE_DAY}.")
+        else:
+            parts.append(REASONS["gentle"])
+    elif options.mode == "progress":
+        parts.append(_progress_reason(options))
+    elif not options.avoid_directions:
+        parts.append(REASONS["balanced"])
+    if options.avoid_directions:
+        if avoided:
+            line = f"Something hurt recently, so this week leaves out {_direction_words(avoided)} movements"
+            rest = options.avoid_directions - avoided
+            if rest:
+                line += (
+                    f"; there weren't enough other exercises to leave out {_direction_words(rest)} "
+                    "ones too, so go extra gently with those"
+                )
+            parts.append(line + ".")
+        elif relaxed:
+            parts.append(
+                "Something hurt recently, but there weren't enough other exercises to leave out "
+                f"{_direction_words(options.avoid_directions)} movements this week, so go extra gently "
+                "with those."
+            )
+    return " ".join(parts)
+
+
+def _progress_reason(options: PlanOptions) -> str:
+    weeks = max(1, options.good_weeks)
+    more = "slightly longer holds and more repetitions, as time allows"
+    if options.focus != "flexibility":
+        more += ", with extra strength work"
+    good = f"A good week ({GOOD_WEEK})" if weeks == 1 else f"{weeks} good weeks in a row ({GOOD_WEEK})"
+    if options.level >= 1.0:
+        top = "holds and repetitions at the top of the usual range, as time allows"
+        if options.focus != "flexibility":
+            top += ", with extra strength work"
+        return f"{good}, so {top}."
+    step = "one step up" if weeks == 1 else "one more step up"
+    return f"{good}, so {step}: {more}."
 
 
 def _pattern_count(chosen: Sequence[Exercise], exercise: Exercise) -> int:
@@ -226,23 +368,85 @@ def _fit(items: list[RoutineItem], level: float, high: int) -> list[RoutineItem]
     return items
 
 
-def choose_mode(scores: Sequence[tuple[date, int]], counted_days: Sequence[date], today: date) -> Mode:
-    """The adaptive mode from recent pain scores (chronological) and the days a session was completed.
+Hurt = tuple[str, date]
+"""An exercise that hurt, and the user's local day it last did."""
 
-    - gentle: the last score is 7 or more, or the last three scores rose by 2 points or more;
-    - progress: a week of steady low pain — sessions completed on at least 5 of the last 7 days, at
-      least 3 scores in that week, all 3 or lower;
+
+@dataclass(frozen=True, slots=True)
+class Adaptation:
+    """The day's mode and everything behind it (``adapt``)."""
+
+    mode: Mode
+    escalation: Escalation
+    good_weeks: int
+    recently_hurt: frozenset[str]
+    """Exercises that hurt in the last HURT_DAYS days."""
+
+
+def recently_hurt(hurts: Iterable[Hurt], today: date) -> frozenset[str]:
+    """The exercises that hurt on one of the last HURT_DAYS days (today included)."""
+    return frozenset(i for i, day in hurts if 0 <= (today - day).days < HURT_DAYS)
+
+
+def avoid_directions(catalogue: Catalogue, exercise_ids: Iterable[str]) -> frozenset[str]:
+    """Every movement direction these exercises load (what their relatives share)."""
+    directions: set[str] = set()
+    for exercise_id in exercise_ids:
+        exercise = catalogue.get(exercise_id)
+        if exercise is not None:
+            directions |= exercise.directions
+    return frozenset(directions)
+
+
+def good_week(
+    scores: Sequence[DayScore], counted_days: Iterable[date], hurt_days: Iterable[date], end: date
+) -> bool:
+    """The 7 days ending on ``end`` earn a step up.
+
+    Sessions on at least 5 of those days, at least 3 scores, all 3 or lower, nothing hurt, no rising
+    trend (the last score 2 or more above the first), and nothing to escalate at ``end``.
+    """
+    start = end - timedelta(days=6)
+    if len({d for d in counted_days if start <= d <= end}) < GOOD_WEEK_SESSION_DAYS:
+        return False
+    if any(start <= d <= end for d in hurt_days):
+        return False
+    week = [v for d, v in scores if start <= d <= end]
+    if len(week) < GOOD_WEEK_SCORES or max(week) > LOW or week[-1] - week[0] >= MEANINGFUL_POINTS:
+        return False
+    return not escalation([s for s in scores if s[0] <= end], end).reasons
+
+
+def good_weeks(
+    scores: Sequence[DayScore], counted_days: Iterable[date], hurt_days: Iterable[date], today: date
+) -> int:
+    """Good weeks in a row, the last one ending today (any week that isn't good resets the count)."""
+    days, hurts = list(counted_days), list(hurt_days)
+    count, end = 0, today
+    while good_week(scores, days, hurts, end):
+        count += 1
+        end -= timedelta(days=7)
+    return count
+
+
+def adapt(
+    scores: Sequence[DayScore], counted_days: Iterable[date], today: date, hurts: Sequence[Hurt] = ()
+) -> Adaptation:
+    """The adaptive mode from recent pain scores (chronological), session days and hurts.
+
+    - gentle: ``escalation`` found something (a recent score of 7+, a rise of 3+, 7+ on 3 of 5 days,
+      a steady climb, or no improvement after 6 weeks);
+    - progress: one or more good weeks in a row ending today (``good_week``), one step each;
     - balanced otherwise.
     """
-    values = [value for _, value in scores]
-    if values and values[-1] >= 7:
-        return "gentle"
-    last3 = values[-3:]
-    if len(last3) == 3 and last3[0] < last3[1] < last3[2] and last3[2] - last3[0] >= 2:
-        return "gentle"
-    week_start = date.fromordinal(today.toordinal() - 6)
-    week_days = {d for d in counted_days if week_start <= d <= today}
-    week_scores = [value for day, value in scores if week_start <= day <= today]
-    if len(week_days) >= 5 and len(week_scores) >= 3 and max(week_scores) <= 3:
-        return "progress"
-    return "balanced"
+    found = escalation(scores, today)
+    weeks = 0 if found.gentle else good_weeks(scores, counted_days, [d for _, d in hurts], today)
+    mode: Mode = "gentle" if found.gentle else "progress" if weeks else "balanced"
+    return Adaptation(mode, found, weeks, recently_hurt(hurts, today))
+
+
+def choose_mode(
+    scores: Sequence[DayScore], counted_days: Sequence[date], today: date, hurts: Sequence[Hurt] = ()
+) -> Mode:
+    """The adaptive mode (``adapt``) alone."""
+    return adapt(scores, counted_days, today, hurts).mode

@@ -83,11 +83,57 @@ async def test_routine_turns_gentle_after_high_pain_and_progresses_after_a_good_
         await high.send("/pain 8")
         await high.send("/routine")
         assert "gentle day" in high.last_text and high.last_text != balanced
+        assert "You scored 8 today, so this is a gentle day" in high.last_text  # the actual cause
         assert len(routine_lines(high)) <= 5
 
         await add_history(bot, 1002, {TODAY - timedelta(days=n): 2 for n in range(1, 7)})
         await steady.send("/routine")
-        assert "A week of low pain" in steady.last_text
+        assert "A good week" in steady.last_text and "one step up" in steady.last_text
+
+
+async def test_an_escalating_score_advises_a_gp_or_physiotherapist_and_points_to_safety(
+    make_bot: BotFactory, clock: FakeClock
+) -> None:
+    async with make_bot(clock=clock) as bot:
+        user, calm = bot.user(1001, "Ana"), bot.user(1002, "Bo")
+        await user.send("/start")
+        await add_history(bot, 1001, {TODAY - timedelta(days=1): 2})
+        await user.send("/pain 6")
+        reply = user.last_text
+        assert "Since last time (2): 4 points worse." in reply
+        assert "Your pain went up from 2 to 6 today." in reply
+        assert "GP or a physiotherapist in the next few days" in reply
+        assert "emergency department" in reply and "/safety" in reply
+        assert "Good to hear" not in reply and "👍" not in reply
+        await user.send("/routine")
+        assert "Your pain went up from 2 to 6 today, so this is a gentle day" in user.last_text
+
+        await calm.send("/pain 0")
+        assert "Good to hear" in calm.last_text
+        await calm.send("/pain 3")  # 0 → 3: a rise, never praised
+        assert "Good to hear" not in calm.last_text and "/safety" in calm.last_text
+        await calm.send("/pain 2")
+        assert "Since last time (3): about the same." in calm.last_text and "(+" not in calm.last_text
+
+
+async def test_a_hurt_leaves_out_related_movements_for_a_week(make_bot: BotFactory, clock: FakeClock) -> None:
+    async with make_bot(clock=clock) as bot:
+        user = bot.user()
+        await user.send("/start")
+        catalogue = bot.services.catalogue
+        hurt = next(e for e in catalogue.routine_exercises if "extension" in e.directions)
+        related = {e.name for e in catalogue.routine_exercises if "extension" in e.directions}
+        async with bot.db.transaction() as repos:
+            await repos.flags.hurt(1001, hurt.id, clock.now())
+        for days in (0, 6):  # the day it hurt and the six after
+            clock.advance(days=days)
+            await user.send("/routine")
+            assert "Something hurt recently, so this week leaves out arching movements." in user.last_text
+            assert not [line for line in routine_lines(user) for name in related if name in line]
+        clock.advance(days=1)
+        await user.send("/routine")  # a week later: the relatives may come back, the hurt one stays out
+        assert "Something hurt recently" not in user.last_text
+        assert not [line for line in routine_lines(user) if hurt.name in line]
 
 
 async def test_settings_change_the_routine_and_refuse_to_empty_it(
