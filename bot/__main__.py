@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import signal
 import sys
 
-from telegram import Update
+from telegram.error import InvalidToken
 
-from bot.app import build_application, build_services
+from bot.app import AnyApplication, build_application, build_services
 from bot.config import ConfigError, Settings, load_settings
+from bot.polling import DEFAULT_API_URL, allowed_updates, connect
 from content.catalogue import CatalogueError
 
 
@@ -38,6 +42,27 @@ def setup_logging(settings: Settings) -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
+async def reach_telegram(application: AnyApplication, settings: Settings) -> bool:
+    """Initialize (``getMe``), waiting for an unreachable Bot API; False if stopped by a signal first."""
+    task = asyncio.current_task()
+    assert task is not None
+    loop = asyncio.get_running_loop()
+    stop_signals = (signal.SIGINT, signal.SIGTERM)
+    for sig in stop_signals:
+        with contextlib.suppress(NotImplementedError):  # Windows: Ctrl+C still raises KeyboardInterrupt
+            loop.add_signal_handler(sig, task.cancel)
+    try:
+        await connect(application, where=settings.api_base_url or DEFAULT_API_URL)
+    except asyncio.CancelledError:
+        logging.getLogger(__name__).info("stopped before the Telegram Bot API could be reached")
+        return False
+    finally:
+        for sig in stop_signals:
+            with contextlib.suppress(NotImplementedError):
+                loop.remove_signal_handler(sig)
+    return True
+
+
 def main() -> int:
     try:
         settings = load_settings()
@@ -47,7 +72,23 @@ def main() -> int:
         return 2
     setup_logging(settings)
     application = build_application(services)
-    application.run_polling(allowed_updates=Update.ALL_TYPES, poll_interval=0.0, timeout=30)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)  # run_polling goes on in this loop, with the bot it initialized
+    try:
+        if not loop.run_until_complete(reach_telegram(application, settings)):
+            loop.close()
+            return 0
+    except InvalidToken:
+        loop.close()
+        print(
+            "backstretch: Telegram rejected the bot token (401 Unauthorized). Check TELEGRAM_BOT_TOKEN: "
+            "@BotFather shows the current token of your bot (/mybots).",
+            file=sys.stderr,
+        )
+        return 2
+    application.run_polling(  # closes the loop when it ends
+        allowed_updates=allowed_updates(application), poll_interval=0.0, timeout=30, bootstrap_retries=-1
+    )
     return 0
 
 

@@ -2,16 +2,30 @@
 
 Two fast taps on one button must not both act, and a slow handler in one chat must not hold up the
 others: PTB's ``BaseUpdateProcessor`` is the hook for exactly this.
+
+A chat that floods the bot (a stuck client, a script, someone holding a key down) gets a short queue:
+beyond ``MAX_WAITING_PER_CHAT`` updates waiting their turn, that chat's new updates are dropped, with
+one log line per burst.  Everyone else keeps being served meanwhile.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
+import logging
 from collections.abc import Awaitable
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
+
+log = logging.getLogger(__name__)
+
+MAX_WAITING_PER_CHAT = 20
+"""Updates of one chat that may wait behind the one being handled; later ones are dropped."""
+_UNBOUNDED = 2**31 - 1
+"""PTB's own semaphore: never the limit (see ``PerChatUpdateProcessor``)."""
 
 
 def chat_key(update: object) -> int | None:
@@ -23,19 +37,40 @@ def chat_key(update: object) -> int | None:
     return None
 
 
+@dataclass
+class _Chat:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    pending: int = 0
+    """Updates accepted and not finished: the one running, and those waiting behind it."""
+    dropped: int = 0
+    """Updates dropped in the current burst (reset once the chat's queue has drained)."""
+
+
 class PerChatUpdateProcessor(BaseUpdateProcessor):
     """At most ``max_concurrent_updates`` handlers run at once, and one at a time per chat.
 
-    PTB's own semaphore is acquired before ``do_process_update``; an update that waits for its chat
-    must not hold one of the running places, so that semaphore is made wide and the real bound is
-    taken only once the chat's turn has come.
+    PTB acquires its own semaphore before ``do_process_update``, and every update in the queue gets a
+    task that waits there.  An update waiting for its chat must not take one of those places, or one
+    chat's backlog fills them and other chats wait behind it.  So PTB's semaphore is made unbounded;
+    the real bound (``max_concurrent_updates``) is taken only once the chat's turn has come, and each
+    chat's queue is bounded instead, so the waiting tasks stay few.
     """
 
-    def __init__(self, max_concurrent_updates: int) -> None:
-        super().__init__(max(max_concurrent_updates * 64, 1024))
+    def __init__(self, max_concurrent_updates: int, max_waiting_per_chat: int = MAX_WAITING_PER_CHAT) -> None:
+        if max_concurrent_updates < 1:
+            raise ValueError("max_concurrent_updates must be a positive integer")
+        super().__init__(_UNBOUNDED)
+        self.limit = max_concurrent_updates
+        self.max_waiting_per_chat = max_waiting_per_chat
         self._running = asyncio.Semaphore(max_concurrent_updates)
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._waiting: dict[int, int] = {}
+        self._chats: dict[int, _Chat] = {}
+        self.dropped = 0
+        """Updates dropped since start (all chats)."""
+
+    @property
+    def waiting_chats(self) -> int:
+        """Chats with at least one update accepted and not finished."""
+        return len(self._chats)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = chat_key(update)
@@ -43,16 +78,34 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             async with self._running:
                 await coroutine
             return
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        self._waiting[key] = self._waiting.get(key, 0) + 1
+        chat = self._chats.get(key)
+        if chat is None:
+            chat = self._chats[key] = _Chat()
+        if chat.pending > self.max_waiting_per_chat:
+            self._drop(key, chat, update, coroutine)
+            return
+        chat.pending += 1
         try:
-            async with lock, self._running:
+            async with chat.lock, self._running:
                 await coroutine
         finally:
-            self._waiting[key] -= 1
-            if not self._waiting[key]:  # forget idle chats so memory does not grow with users
-                del self._waiting[key]
-                del self._locks[key]
+            chat.pending -= 1
+            if not chat.pending:  # forget idle chats so memory does not grow with users
+                del self._chats[key]
+
+    def _drop(self, key: int, chat: _Chat, update: object, coroutine: Awaitable[Any]) -> None:
+        if inspect.iscoroutine(coroutine):
+            coroutine.close()  # never run: no "coroutine was never awaited" warning
+        chat.dropped += 1
+        self.dropped += 1
+        if chat.dropped == 1:
+            log.warning(
+                "chat %d is flooding the bot: %d updates are waiting already, so its newer updates are "
+                "dropped until they are done (first dropped: update %s)",
+                key,
+                self.max_waiting_per_chat,
+                getattr(update, "update_id", "?"),
+            )
 
     async def initialize(self) -> None:
         pass
