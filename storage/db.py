@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -38,11 +39,57 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+PRIVATE_FOLDER = 0o700
+PRIVATE_FILE = 0o600
+
+
+def _private_folder(folder: Path) -> None:
+    """Create ``folder`` and any missing parent, each readable by this user only (0700, whatever the umask)."""
+    missing: list[Path] = []
+    while not folder.exists():
+        missing.append(folder)
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    for path in reversed(missing):
+        try:
+            path.mkdir(mode=PRIVATE_FOLDER)
+        except FileExistsError:
+            continue  # created meanwhile by someone else: not ours to change
+        path.chmod(PRIVATE_FOLDER)
+
+
+def _private_database_file(path: Path) -> None:
+    """Create an empty SQLite database file readable by this user only (0600), unless it exists.
+
+    SQLite gives the ``-wal``, ``-shm`` and ``-journal`` files it creates next to the database the
+    database file's own permissions, so they are 0600 as well. An existing file keeps its permissions:
+    an operator may have chosen them.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+    except FileExistsError:
+        return
+    try:
+        os.fchmod(fd, PRIVATE_FILE)  # os.open's mode is narrowed by the umask, never widened: be exact
+    finally:
+        os.close(fd)
+
+
 def create_engine(url: str) -> AsyncEngine:
-    """An async engine; for SQLite the folder is created and WAL, busy timeout and foreign keys are set."""
+    """An async engine; for SQLite the folder (0700) and the file (0600) are created and WAL, busy
+    timeout and foreign keys are set."""
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    database = parsed.database
+    if (
+        parsed.get_backend_name() == "sqlite"
+        and database
+        and database != ":memory:"
+        and not database.startswith("file:")
+    ):
+        path = Path(database)
+        _private_folder(path.parent)
+        _private_database_file(path)
     engine = create_async_engine(url)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

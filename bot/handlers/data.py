@@ -3,19 +3,32 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import timedelta
 
-from telegram import InputFile, Update
+from telegram import CallbackQuery, InputFile, Update
 from telegram.constants import ChatAction
+from telegram.error import BadRequest
 
 from bot import render
 from bot.callbacks import Action
 from bot.charts import render_progress
 from bot.context import BotContext
-from bot.export import build_export
+from bot.export import build_export, collect
 from bot.users import today, touch
 
+log = logging.getLogger(__name__)
 NOT_YOURS = "These buttons belong to someone else."
+FORGET_FAILED = (
+    "Sorry, something went wrong on my side and <b>nothing was deleted</b>: your data is still here. "
+    "Please try again in a moment."
+)
+FORGET_FAILED_TAP = "Nothing was deleted. Please try again in a moment."
+FORGET_UNCONFIRMED = (
+    "Sorry, something went wrong on my side while deleting your data, and I can't tell whether it "
+    "finished. Please tap Yes again in a moment to make sure everything is deleted."
+)
+FORGET_UNCONFIRMED_TAP = "Not sure it finished: please tap Yes again in a moment."
 
 
 async def progress(update: Update, context: BotContext) -> None:
@@ -49,15 +62,9 @@ async def export(update: Update, context: BotContext) -> None:
     uid = update.effective_user.id
     async with services.db.transaction() as repos:
         user = await touch(repos, update, services)
-        data = build_export(
-            user,
-            await repos.sessions.history(uid),
-            await repos.pain.history(uid),
-            await repos.reminders.history(uid),
-            await repos.flags.rows(uid),
-            exported_at=services.clock.now(),
-        )
+        rows = await collect(repos.session, uid)
         day = today(user, services)
+    data = await asyncio.to_thread(build_export, rows, exported_at=services.clock.now())
     await context.bot.send_chat_action(update.effective_chat.id, ChatAction.UPLOAD_DOCUMENT)
     await context.bot.send_document(
         update.effective_chat.id,
@@ -75,18 +82,52 @@ async def forget(update: Update, context: BotContext) -> None:
 
 
 async def on_forget_button(update: Update, context: BotContext, action: Action) -> str:
-    """Yes: delete every row of this user in one transaction. No: nothing changes."""
+    """Yes: delete every row of this user in one transaction. No: nothing changes.
+
+    When the transaction fails, nothing was deleted and the user is told so, with the buttons to try
+    again; when only its commit fails, the outcome is unknown and the user is asked to tap Yes again.
+    """
     query = update.callback_query
     assert query is not None
     services = context.services
-    if action.ref != query.from_user.id:
+    uid = query.from_user.id
+    if action.ref != uid:
         return NOT_YOURS
     if action.arg != "yes":
         await query.edit_message_text(render.FORGET_CANCELLED)
         return ""
     if services.runner is not None:
-        await services.runner.forget_user(query.from_user.id)
-    async with services.db.transaction() as repos:
-        await repos.users.delete(query.from_user.id)
+        await services.runner.forget_user(uid)
+    committing = False
+    try:
+        async with services.db.transaction() as repos:
+            await repos.users.delete(uid)
+            await repos.session.flush()
+            committing = True
+    except Exception:
+        log.exception("deleting the data of a user failed (%s)", "commit" if committing else "rolled back")
+        if not committing:
+            await _interrupt_live_session(context, uid)
+        await _say(query, FORGET_UNCONFIRMED if committing else FORGET_FAILED, uid)
+        return FORGET_UNCONFIRMED_TAP if committing else FORGET_FAILED_TAP
     await query.edit_message_text(render.FORGOTTEN)
     return "Deleted."
+
+
+async def _interrupt_live_session(context: BotContext, user_id: int) -> None:
+    """The runner dropped the user's live session before the failed delete: end its row as well, so a
+    new session can start (best effort; the database may be the thing that is failing)."""
+    services = context.services
+    try:
+        async with services.db.transaction() as repos:
+            await repos.sessions.interrupt_live(user_id, services.clock.now())
+    except Exception:
+        log.warning("could not mark the live session of a user as interrupted", exc_info=True)
+
+
+async def _say(query: CallbackQuery, text: str, user_id: int) -> None:
+    try:
+        await query.edit_message_text(text, reply_markup=render.forget_keyboard(user_id))
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():  # the same failure twice in a row
+            raise
