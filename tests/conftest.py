@@ -76,10 +76,35 @@ def fake() -> FakeBotApi:
     return FakeBotApi()
 
 
-@pytest.fixture
-async def database_url(tmp_path: Path) -> AsyncIterator[str]:
-    """A fresh SQLite file per test; or, with TEST_DATABASE_URL set, a fresh PostgreSQL database."""
+async def _ping(server: str) -> None:
+    engine = create_async_engine(server)
+    try:
+        async with asyncio.timeout(5), engine.connect() as connection:
+            await connection.exec_driver_sql("SELECT 1")
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str | None:
+    """TEST_DATABASE_URL, once checked: a server that does not answer skips the run locally and fails it in CI."""
     server = os.environ.get("TEST_DATABASE_URL")
+    if not server:
+        return None
+    try:
+        asyncio.run(_ping(server))
+    except Exception as exc:
+        message = f"TEST_DATABASE_URL is set but no PostgreSQL server answered there ({exc!r})"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message + ": CI must test PostgreSQL", pytrace=False)
+        pytest.skip(message)
+    return server
+
+
+@pytest.fixture
+async def database_url(tmp_path: Path, postgres_server: str | None) -> AsyncIterator[str]:
+    """A fresh SQLite file per test; or, with TEST_DATABASE_URL set, a fresh PostgreSQL database."""
+    server = postgres_server
     if not server:
         yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
         return

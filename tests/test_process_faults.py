@@ -67,11 +67,14 @@ async def stop(process: asyncio.subprocess.Process, stderr: Stderr) -> None:
     await asyncio.wait_for(stderr.task, timeout=5)
 
 
-async def test_waits_for_an_unreachable_bot_api_then_serves_and_skips_a_poison_update(tmp_path: Path) -> None:
+async def test_waits_for_an_unreachable_bot_api_then_serves_and_skips_a_poison_update(
+    tmp_path: Path, database_url: str
+) -> None:
     fake = FakeBotApi()
     port = free_port()  # nothing listens here yet
     env = bot_env(
         tmp_path,
+        database_url,
         TELEGRAM_BOT_TOKEN=fake.token,
         TELEGRAM_API_BASE_URL=f"http://127.0.0.1:{port}/bot",
         PYTHONPATH=str(ROOT),
@@ -111,10 +114,11 @@ async def test_waits_for_an_unreachable_bot_api_then_serves_and_skips_a_poison_u
     assert fake.token not in stderr.text
 
 
-async def test_a_stop_while_waiting_for_the_bot_api_exits_cleanly(tmp_path: Path) -> None:
+async def test_a_stop_while_waiting_for_the_bot_api_exits_cleanly(tmp_path: Path, database_url: str) -> None:
     port = free_port()
     env = bot_env(
         tmp_path,
+        database_url,
         TELEGRAM_BOT_TOKEN="1:x",
         TELEGRAM_API_BASE_URL=f"http://127.0.0.1:{port}/bot",
         PYTHONPATH=str(ROOT),
@@ -129,12 +133,13 @@ async def test_a_stop_while_waiting_for_the_bot_api_exits_cleanly(tmp_path: Path
     assert "Traceback" not in stderr.text and "stopped before" in stderr.text, stderr.text
 
 
-async def test_a_bot_api_answering_5xx_at_start_up_is_waited_for(tmp_path: Path) -> None:
+async def test_a_bot_api_answering_5xx_at_start_up_is_waited_for(tmp_path: Path, database_url: str) -> None:
     fake = FakeBotApi()
     fake.fail_next("getMe", "server", times=2)
     async with FakeHttpServer(fake) as server:
         env = bot_env(
             tmp_path,
+            database_url,
             TELEGRAM_BOT_TOKEN=fake.token,
             TELEGRAM_API_BASE_URL=server.base_url,
             PYTHONPATH=str(ROOT),
@@ -153,12 +158,16 @@ async def test_a_bot_api_answering_5xx_at_start_up_is_waited_for(tmp_path: Path)
     assert "Traceback" not in stderr.text
 
 
-async def test_a_rejected_token_exits_2_with_one_clear_line(tmp_path: Path) -> None:
+async def test_a_rejected_token_exits_2_with_one_clear_line(tmp_path: Path, database_url: str) -> None:
     fake = FakeBotApi()
     wrong = "999:WRONG-TOKEN"
     async with FakeHttpServer(fake) as server:
         env = bot_env(
-            tmp_path, TELEGRAM_BOT_TOKEN=wrong, TELEGRAM_API_BASE_URL=server.base_url, PYTHONPATH=str(ROOT)
+            tmp_path,
+            database_url,
+            TELEGRAM_BOT_TOKEN=wrong,
+            TELEGRAM_API_BASE_URL=server.base_url,
+            PYTHONPATH=str(ROOT),
         )
         process = await run_bot(tmp_path, env)
         _, err = await asyncio.wait_for(process.communicate(), timeout=60)

@@ -15,11 +15,13 @@ from tests.harness import ChatUser, FakeBotApi, FakeHttpServer
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def bot_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+def bot_env(tmp_path: Path, database_url: str | None = None, **extra: str) -> dict[str, str]:
+    """The environment of a bot process: the test's database (SQLite in ``tmp_path`` by default)."""
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_URL", "TIMER_SCALE"))
     }
-    env.update({"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", "LOG_LEVEL": "INFO"}, **extra)
+    url = database_url or f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    env.update({"DATABASE_URL": url, "LOG_LEVEL": "INFO"}, **extra)
     return env
 
 
@@ -31,11 +33,12 @@ async def run_bot(tmp_path: Path, env: dict[str, str]) -> asyncio.subprocess.Pro
 
 
 @pytest.mark.slow
-async def test_real_process_answers_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+async def test_real_process_answers_and_stops_cleanly_on_sigterm(tmp_path: Path, database_url: str) -> None:
     fake = FakeBotApi()
     async with FakeHttpServer(fake) as server:
         env = bot_env(
             tmp_path,
+            database_url,
             TELEGRAM_BOT_TOKEN=fake.token,
             TELEGRAM_API_BASE_URL=server.base_url,
             PYTHONPATH=str(ROOT),
@@ -54,7 +57,8 @@ async def test_real_process_answers_and_stops_cleanly_on_sigterm(tmp_path: Path)
             _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
         assert process.returncode == 0, stderr.decode()
         assert fake.token not in stderr.decode()
-        assert (tmp_path / "bot.db").exists()
+        if database_url.startswith("sqlite"):
+            assert await asyncio.to_thread(Path(database_url.split("///", 1)[1]).exists)
 
 
 async def test_missing_token_exits_2_with_a_hint(tmp_path: Path) -> None:
