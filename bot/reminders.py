@@ -1,10 +1,22 @@
-"""Daily reminders: one tick job claims due users in bulk, a bounded sender delivers them.
+"""Daily reminders: one tick job claims due users in bulk, a paced sender delivers them one by one.
 
 No job per user lives in memory: each user's next reminder is an indexed UTC column. The tick claims
 the due rows earliest first, records a delivery row keyed by (user, local date) — so a second
-reminder for the same day cannot exist — moves each user to their next local occurrence, commits,
-and only then sends. Sending goes through PTB's rate limiter; a blocked user's reminders are switched
-off, network errors are retried with backoff, and the tick goes on with everyone else.
+reminder for the same day cannot exist — moves each user to their next local occurrence (only if
+their time did not change meanwhile), commits, and only then sends.
+
+Delivery rules (README, "Exactly once a day"):
+
+- a row is marked ``sending`` in its own short transaction right before its one request, after the
+  pacing wait; everything else waits as ``claimed``, so a crash loses at most the requests on the wire;
+- a failure that certainly did not deliver (5xx, connection refused, an answer that is not JSON,
+  429) puts the row back to ``claimed`` with a ``not_before`` time (backoff with jitter, at least
+  ``retry_after``) for as long as the lateness window allows;
+- an unknown outcome (a timeout or a dropped connection after the request went out) may have
+  delivered it: the row becomes ``unknown`` and is never sent again;
+- 403 switches the user's reminders off;
+- on shutdown the sender takes no new rows and lets the requests in flight finish (up to a grace
+  period); a row still ``sending`` after a crash becomes ``unknown`` at the next start.
 """
 
 from __future__ import annotations
@@ -12,13 +24,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
+import time as monotonic_time
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+import httpx
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import ContextTypes
 
 from bot import render
@@ -35,9 +50,13 @@ log = logging.getLogger(__name__)
 CLAIM_BATCH = 20000
 STATEMENT_IDS = 5000
 """Ids in one IN (...) list: keeps each statement, and the memory it needs, small."""
-SEND_BATCH = 200
+READ_BATCH = 200
+"""Claimed rows read at once; reading one changes nothing, so a crash cannot strand them."""
 SEND_WORKERS = 16
-NETWORK_RETRIES = 4
+RETRY_BASE_SECONDS = 2.0
+RETRY_CAP_SECONDS = 300.0
+PRUNE_AFTER = timedelta(days=7)
+STOP_GRACE_SECONDS = 10.0
 TICK_JOB = "reminders:tick"
 
 
@@ -75,6 +94,69 @@ def schedule(
     return Due(day, next_at, now - due > lateness)
 
 
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one request's result means for its reminder."""
+
+    kind: Literal["sent", "blocked", "rejected", "retry", "unknown"]
+    reason: str = ""
+    retry_after: float = 0.0
+
+
+NOT_SENT_CAUSES = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+"""Transport errors raised before any byte of the request left: safe to retry."""
+
+
+def classify(exc: BaseException) -> Outcome:
+    """Pure: sort a failed send into blocked, rejected, retry (certainly not delivered) or unknown."""
+    if isinstance(exc, Forbidden):
+        return Outcome("blocked", "blocked")
+    if isinstance(exc, RetryAfter):
+        retry = exc.retry_after
+        seconds = retry.total_seconds() if isinstance(retry, timedelta) else float(retry)
+        return Outcome("retry", "flood control (429)", seconds)
+    if isinstance(exc, BadRequest):
+        return Outcome("rejected", f"rejected: {exc.message}"[:200])
+    cause = exc.__cause__
+    if isinstance(exc, TimedOut):
+        if isinstance(cause, NOT_SENT_CAUSES) or "Pool timeout" in exc.message:
+            return Outcome("retry", f"not sent: {exc.message}"[:200])
+        return Outcome("unknown", "timed out after the request was sent; it may have arrived")
+    if isinstance(exc, NetworkError):
+        if cause is None or isinstance(cause, TelegramError):  # Telegram answered with an error status
+            return Outcome("retry", f"server error: {exc.message}"[:200])
+        if isinstance(cause, NOT_SENT_CAUSES):
+            return Outcome("retry", f"not sent: {exc.message}"[:200])
+        return Outcome("unknown", f"connection lost after the request was sent: {exc.message}"[:200])
+    if isinstance(exc, TelegramError) and "Invalid server response" in exc.message:
+        return Outcome("retry", "the answer was not JSON")
+    return Outcome("unknown", f"unexpected error while sending: {exc!r}"[:200])
+
+
+class Pacer:
+    """Spaces request starts ``1 / rate`` seconds apart, so a row is marked ``sending`` only once its
+    request may go out at once (PTB's rate limiter then has nothing left to wait for)."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        async with self._lock:
+            now = monotonic_time.monotonic()
+            if self._next > now:
+                await asyncio.sleep(self._next - now)
+                now = self._next
+            self._next = now + self.interval
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    chat_id: int
+    text: str
+
+
 class ReminderService:
     """Claims and sends reminders. ``tick`` and ``drain`` are called directly by tests with a fake clock."""
 
@@ -83,8 +165,13 @@ class ReminderService:
         self.app: AnyApplication | None = None
         self._sending: asyncio.Task[int] | None = None
         self._send_lock = asyncio.Lock()
-        self.retry_delay = 1.0
-        """Seconds before the first retry after a network error; doubled on each further one."""
+        self._stop = asyncio.Event()
+        self._ticking = False
+        self.pacer = Pacer(services.settings.send_rate)
+        self.random = random.Random()
+        """Jitter of the retry backoff (tests may seed it)."""
+        self.stop_grace = STOP_GRACE_SECONDS
+        """Seconds a shutdown waits for the requests in flight before giving up on them."""
 
     def attach(self, app: AnyApplication) -> None:
         self.app = app
@@ -95,6 +182,7 @@ class ReminderService:
 
     def start_ticking(self) -> None:
         assert self.app is not None and self.app.job_queue is not None
+        self._ticking = True
         self.app.job_queue.run_repeating(
             self._on_tick,
             interval=self.services.settings.reminder_tick_seconds,
@@ -105,25 +193,54 @@ class ReminderService:
 
     async def _on_tick(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self.tick()
-        if self._sending is None or self._sending.done():  # also picks up what a crash left claimed
-            self._sending = asyncio.create_task(self.drain())
+        self.start_draining()  # also picks up what a crash left claimed
+
+    def start_draining(self) -> asyncio.Task[int] | None:
+        """Run ``drain`` in the background unless it already runs. It is an application task, so
+        ``Application.stop`` (SIGTERM) waits for it: it then stops taking rows and finishes those in
+        flight."""
+        if self._stopping():
+            return None
+        if self._sending is None or self._sending.done():
+            assert self.app is not None
+            self._sending = self.app.create_task(self.drain(), name="reminders:drain")
+        return self._sending
+
+    def _stopping(self) -> bool:
+        stopping_app = self._ticking and self.app is not None and not self.app.running
+        return self._stop.is_set() or stopping_app
 
     async def recover(self) -> int:
-        """At start-up: claimed deliveries a crash left behind are sent if still in time, else expired;
-        one caught mid-send is not sent again (it may have arrived)."""
+        """At start-up: a row a crash left ``sending`` becomes ``unknown`` (never sent twice); claimed
+        rows are sent if still in time, else expired. Returns how many expired."""
+        before = self.services.clock.now() - self.lateness
         async with self.services.db.transaction() as repos:
-            return await repos.reminders.expire_stale(self.services.clock.now() - self.lateness)
+            interrupted = await repos.reminders.interrupted()
+            expired = await repos.reminders.expire_stale(before)
+        if interrupted:
+            log.warning(
+                "%d reminder(s) were on the wire when the bot stopped; marked unknown, not sent again",
+                interrupted,
+            )
+        return expired
 
     async def tick(self, now: datetime | None = None) -> int:
-        """Claim every due reminder, earliest first, in batches; returns how many will be sent."""
+        """Claim every due reminder, earliest first, in batches; returns how many were claimed (woken
+        snoozes included)."""
         now = now or self.services.clock.now()
-        claimed = await self.wake_snoozed(now)
+        async with self.services.db.transaction() as repos:
+            expired = await repos.reminders.expire_snoozed(now - self.lateness)
+            claimed = await repos.reminders.wake_snoozed(now)
+            expired += await repos.reminders.expire_stale(now - self.lateness)
+            pruned = await repos.reminders.prune(now - PRUNE_AFTER)
+        if expired or pruned:
+            log.info("reminders: %d expired (lateness window closed), %d old rows pruned", expired, pruned)
         while True:
             async with self.services.db.transaction() as repos:
                 rows = await repos.reminders.due(now, CLAIM_BATCH)
                 known: dict[tuple[str | None, str, datetime], Due] = {}  # many users share a time and zone
-                to_claim: dict[date, list[int]] = defaultdict(list)
-                to_move: dict[datetime | None, list[int]] = defaultdict(list)
+                to_claim: dict[tuple[date, datetime], list[int]] = defaultdict(list)
+                to_move: dict[tuple[datetime, datetime | None], list[int]] = defaultdict(list)
                 for user_id, reminder_time, zone_name, due_at, break_until in rows:
                     key = (reminder_time, zone_name, due_at)
                     if key not in known:
@@ -135,133 +252,214 @@ class ReminderService:
                             lateness=self.lateness,
                         )
                     due = known[key]
-                    to_move[due.next_at].append(user_id)
+                    to_move[(due_at, due.next_at)].append(user_id)
                     on_break = break_until is not None and due.local_day <= break_until
                     if not due.too_late and not on_break:
-                        to_claim[due.local_day].append(user_id)
-                for day, user_ids in to_claim.items():
+                        to_claim[(due.local_day, due_at)].append(user_id)
+                # Claim first, then move, both only where next_reminder_at is still the value read: a
+                # /timezone or /remind that committed since the read keeps its own new time.
+                for (day, was), user_ids in to_claim.items():
                     for chunk in chunks(user_ids, STATEMENT_IDS):
-                        await repos.reminders.claim(chunk, day, now)
-                for next_at, user_ids in to_move.items():
+                        claimed += await repos.reminders.claim(chunk, day, was, now)
+                for (was, next_at), user_ids in to_move.items():
                     for chunk in chunks(user_ids, STATEMENT_IDS):
-                        await repos.reminders.move(chunk, next_at)
-            claimed += sum(len(ids) for ids in to_claim.values())
+                        await repos.reminders.move(chunk, was, next_at)
             if len(rows) < CLAIM_BATCH:
                 return claimed
 
     async def drain(self) -> int:
-        """Send every claimed reminder, earliest due first, with a bounded number in flight."""
+        """Send every claimed reminder that may go now, earliest due first, a bounded number in flight."""
         async with self._send_lock:
             sent = 0
-            while True:
+            seen: set[int] = set()  # a row left claimed (e.g. a failing database) waits for the next tick
+            while not self._stopping():
                 async with self.services.db.transaction() as repos:
-                    batch = await repos.reminders.take(SEND_BATCH)
+                    rows = await repos.reminders.ready(self.services.clock.now(), READ_BATCH)
+                batch = [row for row in rows if row[0] not in seen]
                 if not batch:
-                    return sent
+                    break
+                seen.update(delivery_id for delivery_id, _ in batch)
                 queue: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
                 for item in batch:
                     queue.put_nowait(item)
-                workers = min(SEND_WORKERS, len(batch))
-                sent += sum(await asyncio.gather(*(self._worker(queue) for _ in range(workers))))
+                workers = [
+                    asyncio.create_task(self._worker(queue)) for _ in range(min(SEND_WORKERS, len(batch)))
+                ]
+                sent += await self._join(workers)
+            return sent
+
+    async def _join(self, workers: list[asyncio.Task[int]]) -> int:
+        """Wait for the workers; once stopping, give the requests in flight ``stop_grace`` seconds."""
+        pending: set[asyncio.Task[int]] = set(workers)
+        try:
+            await self._wait_workers(pending)
+        except asyncio.CancelledError:  # cancelled from outside: the workers go too, no orphan sends
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            raise
+        return sum(t.result() for t in workers if t.done() and not t.cancelled() and t.exception() is None)
+
+    async def _wait_workers(self, pending: set[asyncio.Task[int]]) -> None:
+        deadline: float | None = None
+        while pending:
+            if deadline is None and self._stopping():
+                deadline = monotonic_time.monotonic() + self.stop_grace
+            timeout = 0.1 if deadline is None else max(0.0, deadline - monotonic_time.monotonic())
+            _, pending = await asyncio.wait(pending, timeout=timeout)
+            if pending and deadline is not None and monotonic_time.monotonic() >= deadline:
+                log.warning("reminders: %d request(s) still in flight after the grace period", len(pending))
+                for task in pending:
+                    task.cancel()  # their rows stay 'sending' and become 'unknown' at the next start
+                await asyncio.gather(*pending, return_exceptions=True)
+                break
 
     async def _worker(self, queue: asyncio.Queue[tuple[int, int]]) -> int:
         sent = 0
-        while not queue.empty():
+        while not queue.empty() and not self._stopping():
             delivery_id, user_id = queue.get_nowait()
             try:
                 sent += await self._deliver(delivery_id, user_id)
             except Exception:  # one broken reminder must not stop the others
                 log.exception("reminder %s failed", delivery_id)
-                await self._mark(delivery_id, "failed", "internal error")
+                with contextlib.suppress(Exception):
+                    async with self.services.db.transaction() as repos:
+                        await repos.reminders.finish(
+                            delivery_id, "failed", "internal error", expect="claimed"
+                        )
         return sent
 
-    async def _deliver(self, delivery_id: int, user_id: int) -> int:
+    async def _prepare(self, delivery_id: int, user_id: int) -> Prepared | None:
+        """Decide whether a claimed row is still worth sending and render it (the row stays claimed)."""
         services = self.services
+        now = services.clock.now()
         async with services.db.transaction() as repos:
             delivery = await repos.reminders.get(delivery_id)
             user = await repos.users.get(user_id)
-            if delivery is None or delivery.status != "sending":
-                return 0
+            if delivery is None or delivery.status != "claimed":
+                return None
+
+            async def skip(reason: str, status: str = "skipped") -> None:
+                await repos.reminders.finish(delivery_id, status, reason[:200], expect="claimed")
+
+            if now - delivery.due_at > self.lateness:
+                await skip("expired: the lateness window closed before it could be sent", "failed")
+                return None
             if user is None or user.reminder_time is None:
-                delivery.status, delivery.error = "skipped", "reminders are off"
-                return 0
-            if await repos.sessions.completed_on(user_id, delivery.local_date):
-                delivery.status, delivery.error = "skipped", "already stretched that day"
-                return 0
+                await skip("reminders are off")
+                return None
+            # A snooze can cross midnight: the day that counts is the later of its own and today.
+            day = max(delivery.local_date, local_date(now, zone(user.timezone)))
+            for done_day in {delivery.local_date, day}:
+                if await repos.sessions.completed_on(user_id, done_day):
+                    await skip("already stretched that day")
+                    return None
+            if user.break_until is not None and day <= user.break_until:
+                await skip("on a break")
+                return None
             try:
-                routine = await plan_for_day(repos, services, user, delivery.local_date)
+                routine = await plan_for_day(repos, services, user, day)
             except PlanningError as exc:
-                delivery.status, delivery.error = "skipped", str(exc)[:200]
-                return 0
+                await skip(str(exc))
+                return None
             days = await repos.sessions.counted_days(user_id)
-            streak = streak_summary(days, delivery.local_date, frozen_ranges(user))
+            streak = streak_summary(days, day, frozen_ranges(user))
             chat_id = user.chat_id
-        text = render.reminder_message(routine, streak.current)
-        error = await self._send(chat_id, text, delivery_id)
-        if error == "blocked":
-            async with services.db.transaction() as repos:
+        return Prepared(chat_id, render.reminder_message(routine, streak.current))
+
+    async def _deliver(self, delivery_id: int, user_id: int) -> int:
+        prepared = await self._prepare(delivery_id, user_id)
+        if prepared is None:
+            return 0
+        await self.pacer.wait()  # pace first, then mark: a row waiting its turn stays 'claimed'
+        if self._stopping():
+            return 0
+        async with self.services.db.transaction() as repos:
+            if not await repos.reminders.start_sending(delivery_id):
+                return 0
+        outcome = await self._send(prepared, delivery_id)
+        return await self._record(delivery_id, user_id, outcome)
+
+    async def _send(self, prepared: Prepared, delivery_id: int) -> Outcome:
+        """One request (PTB's rate limiter may repeat it after a 429); never raises."""
+        assert self.app is not None
+        try:
+            await self.app.bot.send_message(
+                prepared.chat_id,
+                prepared.text,
+                reply_markup=render.reminder_keyboard(delivery_id),
+                allow_paid_broadcast=self.services.settings.allow_paid_broadcast or None,
+            )
+        except Exception as exc:  # every failure is sorted by classify
+            return classify(exc)
+        return Outcome("sent")
+
+    async def _record(self, delivery_id: int, user_id: int, outcome: Outcome) -> int:
+        now = self.services.clock.now()
+        async with self.services.db.transaction() as repos:
+            reminders = repos.reminders
+            if outcome.kind == "sent":
+                await reminders.finish(delivery_id, "sent", None, sent_at=now)
+                return 1
+            if outcome.kind == "blocked":
                 user = await repos.users.get(user_id)
                 if user is not None:
                     user.reminder_time, user.next_reminder_at = None, None
-        await self._mark(delivery_id, "sent" if error is None else "failed", error)
-        return int(error is None)
-
-    async def _send(self, chat_id: int, text: str, delivery_id: int) -> str | None:
-        """Send with retries; returns None when sent, else the reason it was not."""
-        assert self.app is not None
-        delay = self.retry_delay
-        for attempt in range(1, NETWORK_RETRIES + 1):
-            try:
-                await self.app.bot.send_message(
-                    chat_id,
-                    text,
-                    reply_markup=render.reminder_keyboard(delivery_id),
-                    allow_paid_broadcast=self.services.settings.allow_paid_broadcast or None,
+                await reminders.finish(delivery_id, "failed", "blocked")
+            elif outcome.kind == "rejected":
+                await reminders.finish(delivery_id, "failed", outcome.reason)
+            elif outcome.kind == "unknown":
+                log.warning(
+                    "reminder %s: outcome unknown (%s); not sending it again", delivery_id, outcome.reason
                 )
-                return None
-            except Forbidden:
-                return "blocked"
-            except RetryAfter as exc:
-                retry = exc.retry_after
-                await asyncio.sleep(retry.total_seconds() if isinstance(retry, timedelta) else float(retry))
-            except BadRequest as exc:
-                return f"rejected: {exc.message}"[:200]
-            except (NetworkError, TimedOut):
-                if attempt == NETWORK_RETRIES:
-                    return "network error"
-                await asyncio.sleep(delay)
-                delay *= 2
-        return "gave up after retries"
-
-    async def _mark(self, delivery_id: int, status: str, error: str | None) -> None:
-        async with self.services.db.transaction() as repos:
-            delivery = await repos.reminders.get(delivery_id)
-            if delivery is not None:
-                delivery.status, delivery.error = status, error
-                if status == "sent":
-                    delivery.sent_at = self.services.clock.now()
+                await reminders.finish(delivery_id, "unknown", outcome.reason)
+            else:
+                delivery = await reminders.get(delivery_id)
+                attempts = delivery.attempts if delivery is not None else 1
+                backoff = min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1))
+                wait = max(outcome.retry_after, backoff * self.random.uniform(0.5, 1.0))
+                retry_at = now + timedelta(seconds=wait)
+                if delivery is None or retry_at - delivery.due_at > self.lateness:
+                    reason = f"gave up after {attempts} attempt(s): {outcome.reason}"
+                    log.warning("reminder %s: %s", delivery_id, reason)
+                    await reminders.finish(delivery_id, "failed", reason[:200])
+                else:
+                    log.info("reminder %s: %s; retrying in %.1f s", delivery_id, outcome.reason, wait)
+                    await reminders.finish(delivery_id, "claimed", outcome.reason, not_before=retry_at)
+        return 0
 
     async def snooze(self, user_id: int, delivery_id: int) -> str:
         """Send today's reminder again in an hour."""
         now = self.services.clock.now()
         async with self.services.db.transaction() as repos:
             delivery = await repos.reminders.get(delivery_id)
-            if delivery is None or delivery.user_id != user_id:
+            if delivery is None:
+                return "That reminder is too old to snooze."
+            if delivery.user_id != user_id:
                 return "That reminder isn't yours."
             if delivery.status == "snoozed":
                 return "Already snoozed — see you in an hour."
-            delivery.status = "snoozed"
+            if delivery.status in ("claimed", "sending"):
+                return "That reminder is on its way."
+            delivery.status, delivery.not_before = "snoozed", None
             delivery.due_at = now + timedelta(hours=1)
         return "Snoozed: I'll remind you again in an hour."
 
     async def wake_snoozed(self, now: datetime | None = None) -> int:
-        """Snoozed reminders whose hour is up go back to the send queue."""
+        """Snoozed reminders whose hour is up go back to the send queue (too old ones expire)."""
         now = now or self.services.clock.now()
         async with self.services.db.transaction() as repos:
+            await repos.reminders.expire_snoozed(now - self.lateness)
             return await repos.reminders.wake_snoozed(now)
 
     async def stop(self) -> None:
-        if self._sending is not None:
-            self._sending.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sending
+        """Take no new rows; give the requests in flight ``stop_grace`` seconds, then cancel."""
+        self._stop.set()
+        task = self._sending
+        if task is not None and not task.done():
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(task), timeout=self.stop_grace + 1)
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task

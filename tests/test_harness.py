@@ -25,6 +25,8 @@ from telegram.error import (
     InvalidToken,
     NetworkError,
     RetryAfter,
+    TelegramError,
+    TimedOut,
 )
 from telegram.ext import (
     Application,
@@ -34,6 +36,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 
 from tests.harness import (
     NOT_MODIFIED,
@@ -540,3 +543,92 @@ def test_fail_next_rejects_what_ptb_would_misread() -> None:
         fake.fail_next("sendMessage", "retry_after", retry_after=0)
     with pytest.raises(ValueError, match="unknown failure"):
         fake.fail_next("sendMessage", "timeout")  # type: ignore[arg-type]
+
+
+# --- fault kinds of issue 9: what the client sees, and whether Telegram performed the call ---------
+
+FAULTS = [  # (kind, exception PTB raises, text or httpx cause it carries, performed by "Telegram")
+    ("bad_gateway", NetworkError, "Bad Gateway", False),
+    ("refused", NetworkError, httpx.ConnectError, False),
+    ("reset_after", NetworkError, httpx.RemoteProtocolError, True),
+    ("timeout_after", TimedOut, httpx.ReadTimeout, True),
+    ("invalid_json", TelegramError, "Invalid server response", False),
+    ("retry_after", RetryAfter, "retry in", False),
+    ("forbidden", Forbidden, "blocked", False),
+]
+
+
+def _check_fault(exc: BaseException, expected: type[BaseException], detail: Any) -> None:
+    assert isinstance(exc, expected), repr(exc)
+    if isinstance(detail, str):
+        assert detail.lower() in str(exc).lower(), repr(exc)
+    else:
+        assert isinstance(exc.__cause__, detail), repr(exc.__cause__)
+
+
+@pytest.mark.parametrize(("kind", "expected", "detail", "performed"), FAULTS)
+async def test_fault_kinds_in_process(
+    client: Bot, fake: FakeBotApi, kind: Any, expected: type[BaseException], detail: Any, performed: bool
+) -> None:
+    fake.fail_next("sendMessage", kind, times=2, chat_id=5)
+    for attempt in (1, 2):
+        with pytest.raises(expected) as caught:
+            await client.send_message(5, f"try {attempt}")
+        _check_fault(caught.value, expected, detail)
+    assert len(fake.messages(5)) == (2 if performed else 0)
+    await client.send_message(5, "and then it works")
+    assert fake.messages(5)[-1].text == "and then it works"
+
+
+async def test_fault_for_a_number_of_seconds(client: Bot, fake: FakeBotApi) -> None:
+    fake.fail_for("sendMessage", "bad_gateway", seconds=0.3, chat_id=6)
+    for _ in range(3):
+        with pytest.raises(NetworkError, match="Bad Gateway"):
+            await client.send_message(6, "hi")
+    await client.send_message(7, "other chats are fine")
+    await asyncio.sleep(0.35)
+    await client.send_message(6, "over")
+    assert [m.text for m in fake.messages(6)] == ["over"]
+    with pytest.raises(ValueError, match="seconds"):
+        fake.fail_for("sendMessage", "server", seconds=0)
+
+
+HTTP_FAULTS = [  # over TCP a reset before the fake read the request looks like one after it
+    ("bad_gateway", NetworkError, "Bad Gateway", False),
+    ("refused", NetworkError, httpx.TransportError, False),
+    ("reset_after", NetworkError, httpx.RemoteProtocolError, True),
+    ("timeout_after", TimedOut, httpx.ReadTimeout, True),
+    ("invalid_json", TelegramError, "Invalid server response", False),
+    ("retry_after", RetryAfter, "retry in", False),
+    ("forbidden", Forbidden, "blocked", False),
+]
+
+
+@pytest.mark.parametrize(("kind", "expected", "detail", "performed"), HTTP_FAULTS)
+async def test_fault_kinds_over_http(
+    fake: FakeBotApi, kind: Any, expected: type[BaseException], detail: Any, performed: bool
+) -> None:
+    async with FakeHttpServer(fake) as server:
+        request = HTTPXRequest(read_timeout=0.5, connect_timeout=1)
+        async with Bot(fake.token, base_url=server.base_url, request=request) as client:
+            fake.fail_next("sendMessage", kind, chat_id=5)
+            with pytest.raises(expected) as caught:
+                await client.send_message(5, "once")
+            _check_fault(caught.value, expected, detail)
+            assert len(fake.messages(5)) == (1 if performed else 0)
+            await client.send_message(5, "and then it works")
+            assert fake.messages(5)[-1].text == "and then it works"
+
+
+async def test_refused_connections_over_http_never_reach_the_fake(fake: FakeBotApi) -> None:
+    async with FakeHttpServer(fake) as server:
+        request = HTTPXRequest(read_timeout=1, connect_timeout=1)
+        async with Bot(fake.token, base_url=server.base_url, request=request) as client:
+            await client.send_message(5, "before")
+            await server.refuse_connections(0.3)
+            with pytest.raises(NetworkError) as caught:
+                await client.send_message(5, "refused")
+            assert isinstance(caught.value.__cause__, httpx.ConnectError)
+            await asyncio.sleep(0.4)
+            await client.send_message(5, "after")
+            assert [m.text for m in fake.messages(5)] == ["before", "after"]

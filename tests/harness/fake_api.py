@@ -65,8 +65,22 @@ CONFLICT_POLL = (
 )
 CONFLICT_WEBHOOK = "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
 
-FailureKind = Literal["retry_after", "forbidden", "network", "server", "lost_response"]
-FAILURE_KINDS: frozenset[str] = frozenset({"retry_after", "forbidden", "network", "server", "lost_response"})
+FailureKind = Literal[
+    "retry_after",
+    "forbidden",
+    "network",
+    "refused",
+    "server",
+    "bad_gateway",
+    "lost_response",
+    "reset_after",
+    "timeout_after",
+    "invalid_json",
+]
+FAILURE_KINDS: frozenset[str] = frozenset(FailureKind.__args__)  # type: ignore[attr-defined]
+DELIVERED_KINDS = frozenset({"lost_response", "reset_after", "timeout_after"})
+"""Failures that happen after Telegram performed the call: the effect stays, only the answer is lost."""
+INVALID_JSON_BODY = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
 
 # Update types Telegram delivers when a bot never said which it wants.
 DEFAULT_UPDATE_TYPES_EXCLUDED = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
@@ -79,8 +93,29 @@ DEFAULT_UPDATE_TYPES_EXCLUDED = frozenset({"chat_member", "message_reaction", "m
 class FakeNetworkError(Exception):
     """Raised by ``FakeBotApi.call`` for an injected network failure; each transport turns it into its own.
 
-    ``FakeRequest`` raises ``telegram.error.NetworkError``; ``FakeHttpServer`` drops the connection.
+    ``mode`` says what the client meets: ``refused`` (the request never reached Telegram), ``reset``
+    (the connection dropped after Telegram performed the call) or ``timeout`` (Telegram performed it,
+    the answer never comes). ``FakeRequest`` raises what PTB's ``HTTPXRequest`` would (``NetworkError``
+    from ``httpx.ConnectError`` / ``httpx.RemoteProtocolError``, ``TimedOut`` from
+    ``httpx.ReadTimeout``); ``FakeHttpServer`` drops the connection, or holds it without answering.
     """
+
+    def __init__(self, message: str, mode: Literal["refused", "reset", "timeout"] = "refused") -> None:
+        super().__init__(message)
+        self.mode = mode
+
+    @property
+    def delivered(self) -> bool:
+        return self.mode != "refused"
+
+
+class FakeBadBody(Exception):
+    """Raised by ``FakeBotApi.call`` for an injected answer whose body is not JSON (a proxy's HTML page);
+    the transports answer ``status`` with ``payload`` as it is. The call was not performed."""
+
+    def __init__(self, status: int, payload: bytes) -> None:
+        super().__init__(f"{status}: {payload[:40]!r}")
+        self.status, self.payload = status, payload
 
 
 class ApiError(Exception):
@@ -554,6 +589,8 @@ class _Failure:
     times: int
     retry_after: int
     chat_id: int | None
+    until: float | None = None
+    """For ``fail_for``: the ``time.monotonic()`` instant the failure window ends (``times`` unused)."""
 
 
 Handler = Callable[["FakeBotApi", dict[str, Any], dict[str, tuple[str, bytes]]], Awaitable[Any]]
@@ -670,15 +707,40 @@ class FakeBotApi:
         """Make the next ``times`` calls of ``method`` (to ``chat_id``, if given) fail.
 
         ``retry_after``: 429 flood control; ``forbidden``: 403 blocked; ``server``: 500;
-        ``network``: the request never reaches Telegram (``FakeNetworkError``);
-        ``lost_response``: Telegram performs the call but the answer is lost (``FakeNetworkError``
-        after the effect — a retry then sends twice).
+        ``bad_gateway``: 502; ``invalid_json``: 200 with an HTML body, not performed;
+        ``network`` / ``refused``: the connection is refused or reset before the request reaches
+        Telegram (not performed);
+        ``lost_response`` / ``reset_after``: Telegram performs the call, then the connection drops
+        (a retry then sends twice);
+        ``timeout_after``: Telegram performs the call, then the client times out waiting.
         """
+        self._check(error, retry_after)
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        self._failures.append(_Failure(method.lower(), error, times, retry_after, chat_id))
+
+    def fail_for(
+        self,
+        method: str,
+        error: FailureKind,
+        seconds: float,
+        retry_after: int = 1,
+        chat_id: int | None = None,
+    ) -> None:
+        """Make every call of ``method`` (to ``chat_id``, if given) fail for the next ``seconds`` of
+        real time (``time.monotonic``); the kinds are those of ``fail_next``."""
+        self._check(error, retry_after)
+        if seconds <= 0:
+            raise ValueError("seconds must be positive")
+        until = time.monotonic() + seconds
+        self._failures.append(_Failure(method.lower(), error, 1, retry_after, chat_id, until))
+
+    @staticmethod
+    def _check(error: str, retry_after: int) -> None:
         if error not in FAILURE_KINDS:
             raise ValueError(f"unknown failure {error!r}; use one of {sorted(FAILURE_KINDS)}")
-        if times < 1 or retry_after < 1:
-            raise ValueError("times and retry_after must be at least 1 (PTB ignores retry_after=0)")
-        self._failures.append(_Failure(method.lower(), error, times, retry_after, chat_id))
+        if retry_after < 1:
+            raise ValueError("retry_after must be at least 1 (PTB ignores retry_after=0)")
 
     def clear_failures(self) -> None:
         self._failures.clear()
@@ -753,7 +815,8 @@ class FakeBotApi:
     ) -> tuple[int, dict[str, Any]]:
         """Answer one Bot API call: (HTTP status, Telegram's JSON body).
 
-        Raises ``FakeNetworkError`` for an injected network failure.
+        Raises ``FakeNetworkError`` for an injected network failure and ``FakeBadBody`` for an
+        injected answer that is not JSON.
         """
         params = decode_params(params)
         canonical, handler = _HANDLERS.get(method.lower(), (method, None))
@@ -761,8 +824,9 @@ class FakeBotApi:
         if self.latency:
             await asyncio.sleep(self.latency)
         failure = self._take_failure(canonical.lower(), params)
+        delivered_failure = failure is not None and failure.kind in DELIVERED_KINDS
         try:
-            if failure is not None and failure.kind != "lost_response":
+            if failure is not None and not delivered_failure:
                 self._raise_injected(failure, canonical)
             chat_id = params.get("chat_id")
             if chat_id in self.blocked:
@@ -771,10 +835,10 @@ class FakeBotApi:
                 raise ApiError(404, "Not Found")
             result = await handler(self, params, files or {})
         except ApiError as exc:
-            injected = (failure is not None and failure.kind != "lost_response") or exc.description == BLOCKED
+            injected = (failure is not None and not delivered_failure) or exc.description == BLOCKED
             self.rejections.append(Rejection(canonical, params, exc.code, exc.description, injected))
             return exc.code, exc.body()
-        except (FakeNetworkError, asyncio.CancelledError):
+        except (FakeNetworkError, FakeBadBody, asyncio.CancelledError):
             raise
         except Exception as exc:  # a bug in the fake: make it loud, not a mysterious NetworkError
             log.exception("the fake Bot API crashed in %s", canonical)
@@ -784,27 +848,38 @@ class FakeBotApi:
                 "error_code": 500,
                 "description": f"Internal Server Error: fake crashed: {exc!r}",
             }
-        if failure is not None:  # lost_response: done, but the answer never arrives
-            raise FakeNetworkError(f"injected lost response of {canonical}")
+        if failure is not None:  # done, but the answer never arrives
+            if failure.kind == "timeout_after":
+                raise FakeNetworkError(f"injected timeout after {canonical} was performed", "timeout")
+            raise FakeNetworkError(f"injected lost response of {canonical}", "reset")
         return 200, {"ok": True, "result": result}
 
     def _take_failure(self, name: str, params: dict[str, Any]) -> _Failure | None:
-        for failure in self._failures:
+        now = time.monotonic()
+        for failure in list(self._failures):
+            if failure.until is not None and failure.until <= now:
+                self._failures.remove(failure)
+                continue
             if failure.method == name and failure.chat_id in (None, params.get("chat_id")):
-                failure.times -= 1
-                if failure.times <= 0:
-                    self._failures.remove(failure)
+                if failure.until is None:
+                    failure.times -= 1
+                    if failure.times <= 0:
+                        self._failures.remove(failure)
                 return failure
         return None
 
     @staticmethod
     def _raise_injected(failure: _Failure, method: str) -> None:
-        if failure.kind == "network":
-            raise FakeNetworkError(f"injected network failure in {method}")
+        if failure.kind in ("network", "refused"):
+            raise FakeNetworkError(f"injected network failure in {method}", "refused")
+        if failure.kind == "invalid_json":
+            raise FakeBadBody(200, INVALID_JSON_BODY)
         if failure.kind == "forbidden":
             raise ApiError(403, BLOCKED)
         if failure.kind == "server":
             raise ApiError(500, "Internal Server Error")
+        if failure.kind == "bad_gateway":
+            raise ApiError(502, "Bad Gateway")
         raise ApiError(429, f"Too Many Requests: retry after {failure.retry_after}", failure.retry_after)
 
     # --- getUpdates and webhooks ------------------------------------------------------------------
@@ -1056,6 +1131,32 @@ class FakeBotApi:
         result = self._store(message)
         self._files[result["document"]["file_id"]] = (message.filename, message.document)
         return result
+
+    # --- sendAnimation (issue 13: exercise pictures) ------------------------------------------------
+    # Kept as a "document" message carrying the GIF bytes, as Telegram does (an animation message has a
+    # ``document`` field too); the answer adds the ``animation`` object, whose file_id can be resent.
+
+    @_api("sendAnimation")
+    async def _send_animation(self, params: dict[str, Any], files: dict[str, tuple[str, bytes]]) -> Any:
+        message = self._new_message(params, "caption", "document")
+        message.filename, message.document = self._upload(params, files, "animation")
+        if message.document is not None and not _is_image(message.document):
+            raise bad_request("wrong type of the web page content")
+        message.mime_type = "image/gif"
+        message.message_id = self.next_message_id(message.chat_id)
+        result = self._store(message)
+        animation = {
+            "file_id": f"animation-{message.chat_id}-{message.message_id}",
+            "file_unique_id": f"a{message.chat_id}x{message.message_id}",
+            "width": 480, "height": 360, "duration": 3, "file_name": message.filename,
+            "mime_type": "video/mp4", "file_size": len(message.document or b""),
+        }  # fmt: skip
+        result["animation"] = animation
+        self._files[animation["file_id"]] = (message.filename, message.document)
+        self._files[result["document"]["file_id"]] = (message.filename, message.document)
+        return result
+
+    # --- end of sendAnimation -------------------------------------------------------------------------
 
     @_api("sendChatAction")
     async def _send_chat_action(self, params: dict[str, Any], files: Any) -> Any:

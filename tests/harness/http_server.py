@@ -12,9 +12,16 @@ PTB sends every parameter as a form field whose value is JSON-encoded unless it 
 (``RequestData.json_parameters``); ``fake_api.decode_params`` turns them back into ints, bools and
 objects.  It runs in the test's event loop, next to the ``FakeBotApi`` it serves.
 
-Like Telegram, ``/bot<wrong token>/...`` answers 401 Unauthorized and other paths 404 Not Found.  An
-injected network failure drops the connection without an answer.  A client that hangs up during a
-long ``getUpdates`` poll ends that poll, so a killed bot process cannot swallow updates.
+Like Telegram, ``/bot<wrong token>/...`` answers 401 Unauthorized and other paths 404 Not Found.  A
+client that hangs up during a long ``getUpdates`` poll ends that poll, so a killed bot process cannot
+swallow updates.
+
+Injected failures on the wire: ``refused`` / ``network`` drop the connection (RST) before the fake
+performs the call; ``reset_after`` / ``lost_response`` close it after the call was performed;
+``timeout_after`` performs the call and then never answers (the client's read timeout fires);
+``invalid_json`` answers 200 with an HTML page.  Over TCP a client cannot tell a reset before the
+fake read the request from one after: for a failure the client can *know* was not delivered, use
+``refuse_connections(seconds)`` (the listening socket closes: ``ECONNREFUSED``, httpx ``ConnectError``).
 """
 
 from __future__ import annotations
@@ -23,13 +30,15 @@ import asyncio
 import contextlib
 import json
 import re
+import socket
+import struct
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from tests.harness.fake_api import FakeBotApi, FakeNetworkError, decode_params
+from tests.harness.fake_api import FakeBadBody, FakeBotApi, FakeNetworkError, decode_params
 
 MAX_HEADER_LINE = 64 * 1024
 _DISPOSITION_PARAM = re.compile(r';\s*([A-Za-z0-9_*-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
@@ -209,6 +218,28 @@ def _response(status: int, body: dict[str, Any], keep_alive: bool) -> bytes:
     return head.encode("latin-1") + payload
 
 
+def _raw_response(status: int, payload: bytes, keep_alive: bool) -> bytes:
+    head = (
+        f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\nServer: fake-telegram-bot-api\r\n"
+        f"Content-Type: text/html\r\nContent-Length: {len(payload)}\r\n"
+        f"Connection: {'keep-alive' if keep_alive else 'close'}\r\n\r\n"
+    )
+    return head.encode("latin-1") + payload
+
+
+def _reset(writer: asyncio.StreamWriter) -> None:
+    """Close with a TCP RST instead of a FIN (SO_LINGER 0): the peer reads "connection reset"."""
+    sock = writer.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.transport.abort()
+
+
+HOLD_SECONDS = 300.0
+"""The longest a ``timeout_after`` answer is held back (the client normally gives up long before)."""
+
+
 def _error(status: int, description: str | None = None) -> dict[str, Any]:
     return {"ok": False, "error_code": status, "description": description or HTTPStatus(status).phrase}
 
@@ -226,6 +257,9 @@ class FakeHttpServer:
         self.requests = 0
         self._server: asyncio.Server | None = None
         self._connections: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
+        self._reopen: asyncio.TimerHandle | None = None
+        self._reopening: asyncio.Task[None] | None = None
+        self.refused_until = 0.0
 
     @property
     def base_url(self) -> str:
@@ -238,7 +272,34 @@ class FakeHttpServer:
         )
         self.port = self._server.sockets[0].getsockname()[1]
 
+    async def refuse_connections(self, seconds: float) -> None:
+        """For ``seconds``: the listening socket is closed (new connections are refused) and open ones
+        are reset, so every request in that window certainly never reached the fake. Returns at once;
+        the server listens again on the same port afterwards."""
+        if self._server is None:
+            return
+        loop = asyncio.get_running_loop()
+        self.refused_until = loop.time() + seconds
+        self._server.close()
+        self._server = None
+        open_connections = list(self._connections.items())
+        for task, writer in open_connections:
+            _reset(writer)
+            task.cancel()
+        if open_connections:  # the sockets are really closed once their tasks have ended
+            await asyncio.wait([task for task, _ in open_connections], timeout=5)
+        await asyncio.sleep(0)
+
+        def reopen() -> None:
+            self._reopen = None
+            self._reopening = loop.create_task(self.start())
+
+        self._reopen = loop.call_later(seconds, reopen)
+
     async def close(self) -> None:
+        if self._reopen is not None:
+            self._reopen.cancel()
+            self._reopen = None
         if self._server is None:
             return
         self._server.close()
@@ -290,8 +351,14 @@ class FakeHttpServer:
                     outcome = (exc.status, _error(exc.status), b"")
                 if outcome is None:  # an injected network failure, or the client hung up
                     return
+                if outcome == "reset":
+                    _reset(writer)
+                    return
                 status, body, carry = outcome
-                writer.write(_response(status, body, request.keep_alive))
+                if isinstance(body, bytes):
+                    writer.write(_raw_response(status, body, request.keep_alive))
+                else:
+                    writer.write(_response(status, body, request.keep_alive))
                 await writer.drain()
                 if not request.keep_alive:
                     return
@@ -303,7 +370,7 @@ class FakeHttpServer:
 
     async def _answer(
         self, request: HttpRequest, reader: asyncio.StreamReader
-    ) -> tuple[int, dict[str, Any], bytes] | None:
+    ) -> tuple[int, dict[str, Any] | bytes, bytes] | str | None:
         url = urlsplit(request.target)
         prefix = f"/bot{self.fake.token}/"
         if not url.path.startswith(prefix):
@@ -338,7 +405,14 @@ class FakeHttpServer:
                 carry = hang_up.result()  # the start of a pipelined request
         try:
             status, body = await call
-        except FakeNetworkError:
+        except FakeBadBody as exc:
+            return exc.status, exc.payload, carry
+        except FakeNetworkError as exc:
+            if exc.mode == "refused":
+                return "reset"
+            if exc.mode == "timeout":  # performed; the answer never comes: wait for the client to give up
+                with contextlib.suppress(TimeoutError, ConnectionError):
+                    await asyncio.wait_for(reader.read(1), timeout=HOLD_SECONDS)
             return None
         return status, body, carry
 

@@ -18,10 +18,11 @@ from __future__ import annotations
 import json
 from typing import IO, Any
 
-from telegram.error import NetworkError
+import httpx
+from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
-from tests.harness.fake_api import FakeBotApi, FakeNetworkError
+from tests.harness.fake_api import FakeBadBody, FakeBotApi, FakeNetworkError
 
 
 def _content(content: bytes | IO[bytes]) -> bytes:
@@ -72,9 +73,28 @@ class FakeRequest(BaseRequest):
                 files[name] = (filename, _content(content))
         try:
             status, body = await self.fake.call(api_method, params, files)
+        except FakeBadBody as exc:
+            return exc.status, exc.payload
         except FakeNetworkError as exc:
-            raise NetworkError(f"fake network failure: {exc}") from exc
+            error = transport_error(exc)
+            raise error from error.__cause__
         return status, json.dumps(body).encode()
 
 
-__all__ = ["FakeRequest"]
+def transport_error(exc: FakeNetworkError) -> NetworkError:
+    """What ``HTTPXRequest`` raises for the same failure, with the same ``httpx`` cause."""
+    cause: httpx.HTTPError
+    if exc.mode == "timeout":
+        cause = httpx.ReadTimeout(f"fake: {exc}")
+        error: NetworkError = TimedOut()
+    elif exc.mode == "reset":
+        cause = httpx.RemoteProtocolError("Server disconnected without sending a response.")
+        error = NetworkError(f"httpx.RemoteProtocolError: fake network failure: {exc}")
+    else:
+        cause = httpx.ConnectError(f"fake: {exc}")
+        error = NetworkError(f"httpx.ConnectError: fake network failure: {exc}")
+    error.__cause__ = cause
+    return error
+
+
+__all__ = ["FakeRequest", "transport_error"]
