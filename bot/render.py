@@ -9,8 +9,9 @@ from collections.abc import Iterable, Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot import safety
 from bot.callbacks import Action
-from bot.text import escape
+from bot.text import escape, excerpt, fit
 from content.catalogue import KIND_TITLES, POSITION_LABELS, Catalogue, Dose, Exercise
 from content.planner import Routine, RoutineItem
 
@@ -28,14 +29,8 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("break", "Pause reminders and keep your streak, e.g. /break 7"),
     ("export", "Download your data"),
     ("forget", "Delete all your data"),
+    ("safety", "Warning signs and when to get help"),
     ("help", "This list"),
-)
-
-SAFETY_NOTE = (
-    "<b>A quick word on safety.</b> I'm a bot, not a clinician, and this isn't medical advice. "
-    "Stretching should feel like a gentle pull, never pain. If anything gives you a sharp pain, stop "
-    "straight away. If your pain is severe or hasn't eased after a few days, please see a doctor or "
-    "physiotherapist."
 )
 
 
@@ -53,29 +48,39 @@ def command_link(exercise: Exercise) -> str:
 
 
 def welcome(first_name: str) -> str:
-    name = escape(first_name.strip()) or "there"
-    return (
+    name = excerpt(first_name, 64) or "there"  # Telegram allows 64 characters; a forged update more
+    return fit(
         f"Hi {name}! I'm <b>Backstretch</b> 👋\n\n"
         "I help you look after your back with a short routine of stretches and gentle strength "
         "exercises every day: about 10–15 minutes, chosen fresh each day and balanced across your back, "
         "hips and core. I can time each hold for you, keep track of how your back feels, and remind you "
         "at a time that suits you.\n\n"
-        f"{SAFETY_NOTE}\n\n"
+        f"{safety.SHORT_NOTE}\n\n"
         "<b>Try this first:</b> /routine to see today's stretches. /help lists everything I can do."
     )
 
 
 def help_text() -> str:
     lines = [f"/{name} — {escape(description)}" for name, description in COMMANDS]
-    return "<b>What I can do</b>\n\n" + "\n".join(lines) + "\n\nStop any exercise that causes sharp pain."
+    return (
+        "<b>What I can do</b>\n\n"
+        + "\n".join(lines)
+        + "\n\nStop any exercise that causes sharp pain. "
+        + safety.POINTER
+    )
 
 
 def unknown_command(command: str) -> str:
-    return f"I don't know the command {escape(command)}. Send /help to see what I can do."
+    """``command`` is what the user typed (up to a whole message): quoted as a short excerpt."""
+    return fit(f"I don't know the command {excerpt(command)}. Send /help to see what I can do.")
 
 
 def free_text() -> str:
     return "I work with commands. Send /routine for today's stretches, or /help for the full list."
+
+
+def times(count: int) -> str:
+    return {1: "once", 2: "twice"}.get(count, f"{count} times")
 
 
 def dose_range(dose: Dose) -> str:
@@ -86,18 +91,18 @@ def dose_range(dose: Dose) -> str:
     if dose.hold_seconds is not None:
         parts.append(f"hold {dose.hold_seconds} s")
     if dose.reps is not None:
-        parts.append(f"{dose.reps} times" if dose.hold_seconds is not None else f"{dose.reps} slow reps")
+        parts.append(f"{dose.reps} times" if dose.hold_seconds is not None else f"{dose.reps} slow movements")
     parts.append("each side" if dose.sides == "each" else "")
     text = " · ".join(p for p in parts if p)
     return text[:1].upper() + text[1:]
 
 
 def dose_today(item: RoutineItem) -> str:
-    """Today's dose, e.g. 'hold 25 s × 3, each side'."""
+    """Today's dose, e.g. 'hold 25 s, 3 times, each side'."""
     if item.hold_seconds is None:
-        text = f"{item.reps} slow reps"
+        text = f"{item.reps} slow movements"
     else:
-        text = f"hold {item.hold_seconds} s × {item.reps}"
+        text = f"hold {item.hold_seconds} s, {times(item.reps)}"
     return text + (", each side" if item.sides == "each" else "")
 
 
@@ -128,18 +133,18 @@ def exercise_detail(exercise: Exercise) -> str:
     lines.append(f"<b>You should feel:</b> {escape(exercise.feel)}")
     lines.append("\n<b>Take care</b>")
     lines.extend(f"⚠️ {escape(c)}" for c in exercise.cautions)
-    lines.append("Stop straight away if it gives you a sharp pain.")
+    lines.append("Stop straight away if it gives you a sharp pain. " + safety.POINTER)
     return "\n".join(lines)
 
 
 def not_found(query: str, suggestions: Iterable[Exercise]) -> str:
-    suggestions = list(suggestions)
-    text = f"I couldn't find an exercise called “{escape(query)}”."
+    suggestions = list(suggestions)[:3]
+    text = f"I couldn't find an exercise called “{excerpt(query)}”."
     if suggestions:
         text += "\n\nDid you mean:\n" + "\n".join(
             f"• {escape(e.name)} — {command_link(e)}" for e in suggestions
         )
-    return text + "\n\nSend /exercises to see them all."
+    return fit(text + "\n\nSend /exercises to see them all.")
 
 
 def stretch_usage() -> str:
@@ -156,12 +161,16 @@ def routine_message(routine: Routine, *, done_today: bool = False) -> str:
         "",
     ]
     for n, item in enumerate(routine.items, 1):
-        lines.append(f"{n}. <b>{escape(item.exercise.name)}</b> — {escape(dose_today(item))}")
+        lines.append(
+            f"{n}. <b>{escape(item.exercise.name)}</b> — {escape(dose_today(item))} · "
+            f"{command_link(item.exercise)}"
+        )
     lines.append("")
     if done_today:
         lines.append("✅ You've already done a session today. Another one is fine if your back enjoys it.")
     lines.append(
-        "Tap ▶ Start and I'll guide you through it with timers. Stop anything that causes sharp pain."
+        "Tap ▶ Start and I'll guide you through it with timers. Stop anything that causes sharp pain "
+        "and tap 😣 It hurts."
     )
     return "\n".join(lines)
 

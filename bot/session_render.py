@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardMarkup
 
+from bot import safety
 from bot.callbacks import Action
 from bot.domain.session import Phase
 from bot.domain.streaks import StreakSummary, streak_phrase
@@ -44,15 +46,22 @@ def phase_line(item: RoutineItem, phase: Phase) -> str:
     if phase.kind == "lead_in":
         return "Get into position"
     if phase.kind == "hold":
-        return f"Hold · rep {phase.rep} of {item.reps}{suffix}"
+        return f"Hold · {phase.rep} of {item.reps}{suffix}"
     if phase.kind == "rest":
-        return f"Rest · rep {phase.rep} of {item.reps} next{suffix}"
+        return f"Rest · {phase.rep} of {item.reps} next{suffix}"
     if phase.kind == "switch":
         return "Switch sides"
-    return f"{item.reps} slow reps at your own pace{suffix}, then tap ✅ Done"
+    return f"{item.reps} slow movements at your own pace{suffix}, then tap ✅ Done"
 
 
-def card_text(live: Live, now: datetime) -> str:
+def tip_for(live: Live, tips: Sequence[str]) -> str | None:
+    """One short tip per exercise, rotating through the general advice (stable while it lasts)."""
+    if not tips:
+        return None
+    return tips[(live.id + live.state.item) % len(tips)]
+
+
+def card_text(live: Live, now: datetime, tips: Sequence[str] = ()) -> str:
     state, item = live.state, live.current
     phase = state.phase
     exercise = item.exercise
@@ -61,10 +70,17 @@ def card_text(live: Live, now: datetime) -> str:
         f"<i>{escape(dose_today(item))}</i>",
     ]
     lines.extend(f"• {escape(cue)}" for cue in exercise.cues)
+    if exercise.card_caution:
+        lines.append(f"⚠️ {escape(exercise.card_caution)}")
     if phase.kind == "lead_in":
         lines.append(f"\n{escape(exercise.start)}")
+        tip = tip_for(live, tips)
+        if tip:
+            lines.append(f"💡 <i>{escape(tip)}</i>")
     lines.append(f"\n<b>{escape(phase_line(item, phase))}</b>")
-    if phase.timed:
+    if state.waiting_after_hurt:
+        lines.append("⏸ Paused — it hurt. Choose below what to do next.")
+    elif phase.timed:
         left = state.remaining(now)
         status = "⏸ Paused · " if state.status == "paused" else "⏱ "
         lines.append(f"{status}<b>{clock_text(left)}</b> left  {progress_bar(left, phase.seconds)}")
@@ -73,9 +89,11 @@ def card_text(live: Live, now: datetime) -> str:
     return "\n".join(lines)
 
 
-def card_keyboard(live: Live) -> InlineKeyboardMarkup:
+def card_keyboard(live: Live) -> InlineKeyboardMarkup | None:
     state = live.state
     sid, item = live.id, str(state.item)
+    if state.waiting_after_hurt:
+        return None  # the choice is on the message below the card
     first = []
     if not state.phase.timed:
         first.append(button("✅ Done", Action("done", sid, str(state.index))))
@@ -108,7 +126,7 @@ def transition_text(live: Live) -> str:
     """A short message that makes the phone buzz: the hold ended, the sides switch, a rest is over."""
     item, phase = live.current, live.state.phase
     if phase.kind == "hold":
-        return f"💪 Hold — rep {phase.rep} of {item.reps}" + (
+        return f"💪 Hold — {phase.rep} of {item.reps}" + (
             f", {side_label(item, phase)}" if item.sides == "each" else ""
         )
     if phase.kind == "rest":
@@ -116,16 +134,27 @@ def transition_text(live: Live) -> str:
     if phase.kind == "switch":
         return "🔄 Switch sides"
     if phase.kind == "manual":
-        return f"🔁 {item.reps} slow reps, then tap ✅ Done"
+        return f"🔁 {item.reps} slow movements, then tap ✅ Done"
     return f"➡️ Next: {escape(item.exercise.name)}"
 
 
 def hurt_text(item: RoutineItem) -> str:
+    """Sent at once when 😣 It hurts is tapped; the session waits for one of the two buttons."""
     return (
-        f"😣 Stopped <b>{escape(item.exercise.name)}</b>. I've noted that it hurt and will leave it out of "
-        "your next routines (you can bring it back in /settings).\n"
-        "Please stop any movement that causes sharp pain. If pain stays sharp or spreads down a leg, "
-        "check in with a doctor or physiotherapist."
+        f"😣 <b>I've paused {escape(item.exercise.name)}.</b> Ease out of the position slowly and rest.\n\n"
+        "Don't push into pain. Sharp, shooting or spreading pain (for example down a leg), tingling or "
+        "numbness means stop for today.\n"
+        f"{safety.EMERGENCY_LINE}\n\n"
+        "I'll leave this exercise out of your next routines (you can bring it back in /settings). "
+        "What would you like to do?"
+    )
+
+
+def hurt_keyboard(live: Live) -> InlineKeyboardMarkup:
+    sid, item = live.id, str(live.state.item)
+    return keyboard(
+        [button("⏭ Skip this one and go on", Action("hurt_go", sid, item))],
+        [button("⏹ Stop for today", Action("hurt_stop", sid))],
     )
 
 
@@ -135,22 +164,39 @@ PAIN_QUESTION = "<b>How is your back right now?</b>\n0 = no pain, 10 = worst ima
 def finished_text(live: Live, elapsed_seconds: float, streak: StreakSummary) -> str:
     state = live.state
     minutes = max(1, round(elapsed_seconds / 60))
-    lines = [
-        f"🎉 <b>Session done!</b> {state.done_items} of {state.item_count} exercises in about {minutes} min."
-    ]
-    if state.counts:
-        phrase = streak_phrase(streak.current)
-        lines.append(f"🔥 Streak: {phrase}." if streak.current >= 2 else "🔥 That's day 1 of your streak.")
+    done = f"{state.done_items} of {state.item_count} exercises in about {minutes} min"
+    if state.hurt:  # no party after pain
+        lines = [f"<b>Session finished.</b> {done}, and you left out what hurt. Well listened."]
+        if state.counts:
+            lines.append("Today still counts for your streak.")
+        lines.append("Go easy for the rest of the day. " + safety.POINTER)
     else:
-        lines.append(
-            "You skipped more than half of it, so it doesn't count for the streak today — that's okay."
-        )
+        lines = [f"🎉 <b>Session done!</b> {done}."]
+        if state.counts:
+            phrase = streak_phrase(streak.current)
+            lines.append(
+                f"🔥 Streak: {phrase}." if streak.current >= 2 else "🔥 That's day 1 of your streak."
+            )
+        else:
+            lines.append(
+                "You skipped more than half of it, so it doesn't count for the streak today — that's okay."
+            )
     lines.append("")
     lines.append(PAIN_QUESTION)
     return "\n".join(lines)
 
 
 def stopped_text(live: Live) -> str:
+    state = live.state
+    if state.hurt:
+        first = "⏹ <b>Stopped for today.</b> Stopping when something hurts is exactly right. "
+        if state.counts:
+            first += "You did some exercises first, so today still counts for your streak."
+        first += (
+            "\nRest, keep gently moving through the day, and if the pain stays sharp or spreads, "
+            + safety.POINTER
+        )
+        return first + "\n\n" + PAIN_QUESTION
     return (
         "⏹ <b>Session stopped.</b> Listening to your back is always the right call. "
         "A stopped session doesn't count for the streak; /session starts a fresh one whenever you like.\n\n"
@@ -161,20 +207,6 @@ def stopped_text(live: Live) -> str:
 def pain_keyboard(session_id: int) -> InlineKeyboardMarkup:
     buttons = [button(str(n), Action("pain", session_id, str(n))) for n in range(11)]
     return keyboard(buttons[:6], buttons[6:])
-
-
-def interrupted_text(live: Live) -> str:
-    return (
-        "⚠️ I was restarted while your session was running, so I've paused it.\n"
-        f"You were on exercise {live.state.item + 1} of {live.state.item_count}: "
-        f"<b>{escape(live.current.exercise.name)}</b>. Continue from there?"
-    )
-
-
-def interrupted_keyboard(live: Live) -> InlineKeyboardMarkup:
-    return keyboard(
-        [button("▶ Continue", Action("continue", live.id)), button("⏹ Stop", Action("stop", live.id))]
-    )
 
 
 def live_session_text(live: Live) -> str:

@@ -97,12 +97,24 @@ class GuidedSession(Base):
             sqlite_where=text("status IN ('running', 'paused')"),
             postgresql_where=text("status IN ('running', 'paused')"),
         ),
+        # the session tick: running sessions whose next moment has come
+        Index(
+            "ix_guided_sessions_due",
+            "next_at",
+            sqlite_where=text("status = 'running'"),
+            postgresql_where=text("status = 'running'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(BigInteger, _cascade(), index=True)
     chat_id: Mapped[int] = mapped_column(BigInteger)
     local_date: Mapped[date]
+    next_at: Mapped[datetime | None]
+    """When the session next needs the bot (a phase ends, the countdown is due an edit); None when it
+    waits for the user. Any instance's session tick advances it then."""
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Bumped by every save: an instance's cached copy is used only while it matches."""
     started_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(16))
@@ -125,7 +137,10 @@ class PainScore(Base):
     recorded_at: Mapped[datetime]
     local_date: Mapped[date]
     score: Mapped[int] = mapped_column(SmallInteger)
-    session_id: Mapped[int | None] = mapped_column(ForeignKey("guided_sessions.id", ondelete="SET NULL"))
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("guided_sessions.id", ondelete="SET NULL"), index=True
+    )
+    """Indexed: deleting a session sets this to NULL, which must not read every score."""
 
 
 class ExerciseFlag(Base):
@@ -142,17 +157,21 @@ class ExerciseFlag(Base):
 
 
 class ReminderDelivery(Base):
-    """One reminder for one user and local day; the unique key makes a second one impossible."""
+    """One reminder for one user and local day; the unique key makes a second one impossible.
+
+    Statuses: ``claimed`` (waiting; ``not_before`` delays a retry) → ``sending`` (set in its own
+    transaction right before its one request) → ``sent``, ``failed``, ``skipped`` or ``unknown`` (the
+    request went out but its answer was lost: never sent again). A sent one can be ``snoozed`` back to
+    ``claimed``. Rows older than a week are pruned by the tick.
+    """
 
     __tablename__ = "reminder_deliveries"
     __table_args__ = (
         UniqueConstraint("user_id", "local_date"),  # also serves every lookup by user
-        Index(
-            "ix_reminder_deliveries_pending",
-            "due_at",
-            sqlite_where=text("status IN ('claimed', 'snoozed')"),
-            postgresql_where=text("status IN ('claimed', 'snoozed')"),
-        ),
+        # Equality on status, then due_at: one index serves the send queue (status='claimed' ordered by
+        # due_at), waking snoozes, expiring, recovering 'sending' rows and pruning (status IN ... AND
+        # due_at < ...), on SQLite and PostgreSQL alike.
+        Index("ix_reminder_deliveries_status_due", "status", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -161,6 +180,28 @@ class ReminderDelivery(Base):
     due_at: Mapped[datetime]
     claimed_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(16))
-    """claimed → sending → sent, failed or skipped; a sent one can be snoozed back to claimed."""
+    """claimed → sending → sent, failed, skipped or unknown; a sent one can be snoozed back to claimed."""
     sent_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
+    not_before: Mapped[datetime | None]
+    """A claimed row waiting for a retry is not sent before this instant."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    """Requests made for this reminder (each retry after a known failure counts one more)."""
+
+
+DELIVERY_STATUSES = ("claimed", "sending", "sent", "failed", "skipped", "unknown", "snoozed")
+"""Every status a delivery row can have (pruning names them all so it can use the status index)."""
+
+
+class MediaFile(Base):
+    """A picture uploaded to Telegram once: its ``file_id`` is reused for every later send.
+
+    ``key`` is the hash of the picture (pose data and renderer version), so a changed drawing gets a
+    new row and the old file_id is simply never asked for again.
+    """
+
+    __tablename__ = "media_files"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    file_id: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime]

@@ -9,12 +9,20 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, String, bindparam, delete, select, update
+from sqlalchemy import Date, Integer, String, bindparam, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ExerciseFlag, GuidedSession, PainScore, ReminderDelivery, User, UTCDateTime
+from storage.models import (
+    DELIVERY_STATUSES,
+    ExerciseFlag,
+    GuidedSession,
+    PainScore,
+    ReminderDelivery,
+    User,
+    UTCDateTime,
+)
 
 LIVE_STATUSES = ("running", "paused")
 
@@ -99,6 +107,41 @@ class SessionRepository:
         self.session.add(guided)
         await self.session.flush()
         return guided
+
+    async def owner(self, session_id: int) -> int | None:
+        """The user a session belongs to (None when there is no such session)."""
+        found = await self.session.scalar(select(GuidedSession.user_id).where(GuidedSession.id == session_id))
+        return None if found is None else int(found)
+
+    async def by_id(self, session_id: int) -> GuidedSession | None:
+        return await self.session.get(GuidedSession, session_id, populate_existing=True)
+
+    async def due(self, now: datetime, limit: int) -> list[tuple[int, int, datetime]]:
+        """(session id, user id, next moment) of running sessions whose next moment has come, the most
+        overdue first."""
+        result = await self.session.execute(
+            select(GuidedSession.id, GuidedSession.user_id, GuidedSession.next_at)
+            .where(GuidedSession.status == "running", GuidedSession.next_at <= now)
+            .order_by(GuidedSession.next_at)
+            .limit(limit)
+        )
+        return [(int(a), int(b), c) for a, b, c in result.all() if c is not None]
+
+    async def save_state(self, session_id: int, version: int, values: dict[str, Any]) -> bool:
+        """Write a live session's state if nobody else wrote it since ``version``; True when written."""
+        result = await self.session.execute(
+            update(GuidedSession)
+            .where(GuidedSession.id == session_id, GuidedSession.version == version)
+            .values(**values, version=version + 1)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def has_any(self, user_id: int) -> bool:
+        """Whether the user ever started a guided session."""
+        found = await self.session.scalar(
+            select(GuidedSession.id).where(GuidedSession.user_id == user_id).limit(1)
+        )
+        return found is not None
 
     async def counted_days(self, user_id: int) -> list[date]:
         """The local days on which the user completed a session that counts."""
@@ -204,13 +247,26 @@ class FlagRepository:
 
 
 class ReminderRepository:
-    """Due reminders: claimed in bulk by the tick, then sent one by one."""
+    """Due reminders: claimed in bulk by the tick, then sent one by one.
+
+    Every hot query filters on ``status = <one value>`` (plus ``due_at``) so that the
+    ``(status, due_at)`` index serves it on SQLite and PostgreSQL alike. A row moves from ``claimed``
+    to ``sending`` only in its own short transaction right before its request (``start_sending``),
+    and every later change is conditional on the status it expects, so two senders never both send.
+    """
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    def _rows(self, result: Any) -> int:
+        return int(getattr(result, "rowcount", 0) or 0)
+
     async def due(self, now: datetime, limit: int) -> Sequence[Any]:
-        """Users whose reminder is due, earliest first; rows another instance holds are skipped."""
+        """Users whose reminder is due, earliest first; rows another instance holds are skipped.
+
+        On SQLite ``FOR UPDATE`` does nothing, so ``claim`` and ``move`` only touch a user whose
+        ``next_reminder_at`` still has the value read here.
+        """
         result = await self.session.execute(
             select(User.id, User.reminder_time, User.timezone, User.next_reminder_at, User.break_until)
             .where(User.next_reminder_at <= now)
@@ -220,32 +276,37 @@ class ReminderRepository:
         )
         return result.all()
 
-    async def move(self, user_ids: Sequence[int], next_at: datetime | None) -> None:
-        """Set the next reminder of these users (one statement for a whole group)."""
-        if user_ids:
-            await self.session.execute(
-                update(User)
-                .where(User.id.in_(user_ids))
-                .values(next_reminder_at=next_at)
-                .execution_options(synchronize_session=False)
-            )
+    async def move(self, user_ids: Sequence[int], was: datetime, next_at: datetime | None) -> int:
+        """Move these users' next reminder from ``was`` to ``next_at``; a user whose time changed
+        meanwhile (e.g. ``/timezone`` committed during the tick) is left alone. Returns how many moved."""
+        if not user_ids:
+            return 0
+        result = await self.session.execute(
+            update(User)
+            .where(User.id.in_(user_ids), User.next_reminder_at == was)
+            .values(next_reminder_at=next_at)
+            .execution_options(synchronize_session=False)
+        )
+        return self._rows(result)
 
-    async def claim(self, user_ids: Sequence[int], local_date: date, now: datetime) -> None:
+    async def claim(self, user_ids: Sequence[int], local_date: date, was: datetime, now: datetime) -> int:
         """Insert a claimed delivery for each user and local day, due when their reminder was due.
 
-        One INSERT ... SELECT for the whole group; a delivery that already exists for the same user and
-        day is left alone (ON CONFLICT DO NOTHING), so nobody gets two reminders for one day.
+        One INSERT ... SELECT for the whole group, only for users whose ``next_reminder_at`` is still
+        ``was``; a delivery that already exists for the same user and day is left alone (ON CONFLICT
+        DO NOTHING), so nobody gets two reminders for one day. Returns how many rows were inserted.
         """
         if not user_ids:
-            return
-        columns = ["user_id", "local_date", "due_at", "claimed_at", "status"]
+            return 0
+        columns = ["user_id", "local_date", "due_at", "claimed_at", "status", "attempts"]
         rows = select(
             User.id,
             bindparam("day", local_date, type_=Date()),
             User.next_reminder_at,
             bindparam("now", now, type_=UTCDateTime()),
             bindparam("status", "claimed", type_=String()),
-        ).where(User.id.in_(user_ids))
+            bindparam("attempts", 0, type_=Integer()),
+        ).where(User.id.in_(user_ids), User.next_reminder_at == was)
         dialect_insert = (
             postgresql_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
         )
@@ -254,29 +315,55 @@ class ReminderRepository:
             .from_select(columns, rows)
             .on_conflict_do_nothing(index_elements=["user_id", "local_date"])
         )
-        await self.session.execute(statement)
+        return self._rows(await self.session.execute(statement))
 
-    async def take(self, limit: int) -> list[tuple[int, int]]:
-        """Mark the earliest claimed deliveries as being sent and return (delivery id, user id) pairs.
-
-        Rows another instance holds are skipped, so several senders never take the same reminder.
-        """
+    async def ready(self, now: datetime, limit: int) -> list[tuple[int, int]]:
+        """The earliest claimed deliveries that may be sent now, as (delivery id, user id); nothing
+        changes: each is marked ``sending`` by ``start_sending`` right before its own request."""
         result = await self.session.execute(
             select(ReminderDelivery.id, ReminderDelivery.user_id)
-            .where(ReminderDelivery.status == "claimed")
-            .order_by(ReminderDelivery.due_at, ReminderDelivery.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        taken = [(int(row.id), int(row.user_id)) for row in result]
-        if taken:
-            await self.session.execute(
-                update(ReminderDelivery)
-                .where(ReminderDelivery.id.in_([delivery_id for delivery_id, _ in taken]))
-                .values(status="sending")
-                .execution_options(synchronize_session=False)
+            .where(
+                ReminderDelivery.status == "claimed",
+                ReminderDelivery.due_at <= now,
+                or_(ReminderDelivery.not_before.is_(None), ReminderDelivery.not_before <= now),
             )
-        return taken
+            .order_by(ReminderDelivery.status, ReminderDelivery.due_at)
+            .limit(limit)
+        )
+        return [(int(row.id), int(row.user_id)) for row in result]
+
+    async def start_sending(self, delivery_id: int) -> bool:
+        """claimed → sending for one row, in the caller's short transaction; False if it is no longer
+        claimed (another sender took it, it was snoozed or expired)."""
+        result = await self.session.execute(
+            update(ReminderDelivery)
+            .where(ReminderDelivery.id == delivery_id, ReminderDelivery.status == "claimed")
+            .values(status="sending", attempts=ReminderDelivery.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+        return self._rows(result) == 1
+
+    async def finish(
+        self,
+        delivery_id: int,
+        status: str,
+        error: str | None,
+        *,
+        expect: str = "sending",
+        sent_at: datetime | None = None,
+        not_before: datetime | None = None,
+    ) -> bool:
+        """Set the outcome of a row that is still ``expect``; False if it was not."""
+        values: dict[str, Any] = {"status": status, "error": error, "not_before": not_before}
+        if sent_at is not None:
+            values["sent_at"] = sent_at
+        result = await self.session.execute(
+            update(ReminderDelivery)
+            .where(ReminderDelivery.id == delivery_id, ReminderDelivery.status == expect)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return self._rows(result) == 1
 
     async def get(self, delivery_id: int) -> ReminderDelivery | None:
         return await self.session.get(ReminderDelivery, delivery_id)
@@ -290,31 +377,57 @@ class ReminderRepository:
         return result.scalar_one_or_none()
 
     async def expire_stale(self, before: datetime) -> int:
-        """At start-up: what a crash left behind.
-
-        Claimed deliveries that are now too late are expired. A delivery caught while being sent may
-        or may not have reached the user, so it is never sent again: one reminder a day at most.
-        """
+        """Claimed deliveries due before ``before`` (the lateness window closed) are failed."""
         result = await self.session.execute(
             update(ReminderDelivery)
             .where(ReminderDelivery.status == "claimed", ReminderDelivery.due_at < before)
-            .values(status="failed", error="expired: too late after a restart")
+            .values(status="failed", error="expired: the lateness window closed before it could be sent")
+            .execution_options(synchronize_session=False)
         )
-        interrupted = await self.session.execute(
+        return self._rows(result)
+
+    async def expire_snoozed(self, before: datetime) -> int:
+        """Snoozes whose hour was up before ``before`` (e.g. the bot was down) are dropped."""
+        result = await self.session.execute(
+            update(ReminderDelivery)
+            .where(ReminderDelivery.status == "snoozed", ReminderDelivery.due_at < before)
+            .values(status="failed", error="expired: snoozed reminder came due too long ago")
+            .execution_options(synchronize_session=False)
+        )
+        return self._rows(result)
+
+    async def interrupted(self) -> int:
+        """At start-up: a row left ``sending`` by a crash was on the wire and may have arrived, so it
+        becomes ``unknown`` and is never sent again (one reminder a day at most)."""
+        result = await self.session.execute(
             update(ReminderDelivery)
             .where(ReminderDelivery.status == "sending")
-            .values(status="failed", error="interrupted while sending")
+            .values(status="unknown", error="interrupted while sending: it may have arrived")
+            .execution_options(synchronize_session=False)
         )
-        return int(getattr(result, "rowcount", 0) or 0) + int(getattr(interrupted, "rowcount", 0) or 0)
+        return self._rows(result)
 
     async def wake_snoozed(self, now: datetime) -> int:
         """Snoozed reminders whose hour is up are queued to be sent again."""
         result = await self.session.execute(
             update(ReminderDelivery)
             .where(ReminderDelivery.status == "snoozed", ReminderDelivery.due_at <= now)
-            .values(status="claimed", claimed_at=now)
+            .values(status="claimed", claimed_at=now, not_before=None)
+            .execution_options(synchronize_session=False)
         )
-        return int(getattr(result, "rowcount", 0) or 0)
+        return self._rows(result)
+
+    async def prune(self, before: datetime) -> int:
+        """Delete delivery rows due before ``before`` (the table keeps only the last few days)."""
+        result = await self.session.execute(
+            delete(ReminderDelivery)
+            .where(ReminderDelivery.status.in_(DELIVERY_STATUSES), ReminderDelivery.due_at < before)
+            .execution_options(synchronize_session=False)
+        )
+        return self._rows(result)
+
+    async def forget(self, delivery_id: int) -> None:
+        await self.session.execute(delete(ReminderDelivery).where(ReminderDelivery.id == delivery_id))
 
     async def history(self, user_id: int) -> Sequence[ReminderDelivery]:
         result = await self.session.execute(

@@ -16,7 +16,7 @@ async def test_start_greets_explains_and_warns(bot: BotUnderTest) -> None:
     assert len(replies) == 1
     text = replies[0].text
     assert "Hi Ana" in text
-    assert "not a clinician" in text and "sharp pain" in text and "physiotherapist" in text
+    assert "not a clinician" in text and "sharp pain" in text and "/safety" in text and "emergency" in text
     assert "/routine" in text
 
 

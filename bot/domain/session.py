@@ -79,6 +79,9 @@ class SessionState:
     hurt: set[int] = field(default_factory=set)
     interrupted: bool = False
     """Paused by a restart of the bot rather than by the user."""
+    hurt_pending: int | None = None
+    """The exercise the user said hurts: the session waits, paused, until they choose to skip it and go
+    on, or to stop for today. Nothing moves meanwhile."""
 
     @classmethod
     def start(cls, routine: Routine, now: datetime, scale: float = 1.0) -> SessionState:
@@ -103,6 +106,12 @@ class SessionState:
     def item(self) -> int:
         return self.phase.item
 
+    @property
+    def last_phase_of_item(self) -> bool:
+        """The current phase is its exercise's last one (the next phase belongs to another, or none)."""
+        following = self.index + 1
+        return following >= len(self.phases) or self.phases[following].item != self.item
+
     def remaining(self, now: datetime) -> int:
         """Nominal seconds left in the current phase, rounded up (what the countdown shows)."""
         if not self.phase.timed:
@@ -123,8 +132,19 @@ class SessionState:
 
     @property
     def counts(self) -> bool:
-        """A session counts for the streak when it reached its end with at least half its exercises done."""
-        return self.status == "finished" and self.done_items * 2 >= self.item_count
+        """Whether the session counts for the streak.
+
+        It does when it reached its end with at least half its exercises done, and also when the
+        user stopped or skipped because something hurt after doing at least one exercise: listening
+        to pain is not a failure.
+        """
+        if self.status == "finished" and self.done_items * 2 >= self.item_count:
+            return True
+        return bool(self.hurt) and self.status in ("finished", "stopped") and self.done_items >= 1
+
+    @property
+    def waiting_after_hurt(self) -> bool:
+        return self.hurt_pending is not None and self.live
 
     # --- moving --------------------------------------------------------------------------------
 
@@ -157,13 +177,36 @@ class SessionState:
     def pause(self, now: datetime) -> bool:
         if self.status != "running":
             return False
+        self._hold(now)
+        return True
+
+    def _hold(self, now: datetime) -> None:
         if self.ends_at is not None:
             self.paused_remaining = max(0.0, (self.ends_at - now).total_seconds())
         self.ends_at, self.status = None, "paused"
+
+    def report_hurt(self, now: datetime) -> bool:
+        """The current exercise hurts: pause at once and wait for the user's choice.
+
+        Works on every kind of step (lead-in, hold, rest, switch, untimed reps), also while paused.
+        """
+        if not self.live or self.hurt_pending is not None:
+            return False
+        if self.status == "running":
+            self._hold(now)
+        self.hurt.add(self.item)
+        self.hurt_pending = self.item
         return True
 
+    def go_on_after_hurt(self, now: datetime) -> bool:
+        """After a hurt: leave that exercise out and go on with the next one (or finish)."""
+        if not self.waiting_after_hurt:
+            return False
+        self.hurt_pending = None
+        return self.skip(now, hurt=True)
+
     def resume(self, now: datetime) -> bool:
-        if self.status != "paused":
+        if self.status != "paused" or self.hurt_pending is not None:
             return False
         if self.phase.timed:
             left = self.paused_remaining
@@ -171,6 +214,13 @@ class SessionState:
                 left = self.phase.seconds * self.scale
             self.ends_at = now + timedelta(seconds=left)
         self.paused_remaining, self.status, self.interrupted = None, "running", False
+        return True
+
+    def restart_phase(self, now: datetime) -> bool:
+        """Nobody ran the session for a while: its current timed phase starts again at ``now``."""
+        if self.status != "running" or not self.phase.timed:
+            return False
+        self.ends_at = now + timedelta(seconds=self.phase.seconds * self.scale)
         return True
 
     def interrupt(self) -> bool:
@@ -183,9 +233,10 @@ class SessionState:
 
     def skip(self, now: datetime, *, hurt: bool = False) -> bool:
         """Leave the current exercise and go on with the next one (hurt: it caused pain)."""
-        if not self.live:
+        if not self.live or (self.hurt_pending is not None and not hurt):
             return False
         item = self.item
+        self.hurt_pending = None
         (self.hurt if hurt else self.skipped).add(item)
         following = next((i for i, p in enumerate(self.phases) if p.item > item), len(self.phases))
         self.status = "running"
@@ -195,7 +246,7 @@ class SessionState:
 
     def done(self, now: datetime) -> bool:
         """The Done button of an untimed phase."""
-        if not self.live or self.phase.timed:
+        if not self.live or self.phase.timed or self.hurt_pending is not None:
             return False
         self.status = "running"
         self._enter(self.index + 1, now)
@@ -205,6 +256,7 @@ class SessionState:
         if not self.live:
             return False
         self.status, self.ends_at, self.paused_remaining = "stopped", None, None
+        self.hurt_pending = None
         return True
 
     # --- persistence ---------------------------------------------------------------------------
@@ -222,6 +274,7 @@ class SessionState:
             "skipped": sorted(self.skipped),
             "hurt": sorted(self.hurt),
             "interrupted": self.interrupted,
+            "hurt_pending": self.hurt_pending,
         }
 
     @classmethod
@@ -240,4 +293,5 @@ class SessionState:
             skipped=set(data.get("skipped", [])),
             hurt=set(data.get("hurt", [])),
             interrupted=bool(data.get("interrupted", False)),
+            hurt_pending=None if data.get("hurt_pending") is None else int(data["hurt_pending"]),
         )

@@ -13,7 +13,9 @@ from bot.callbacks import Action
 from bot.context import BotContext, Services
 from bot.domain.progress import Score, pain_feedback
 from bot.handlers import data, settings
+from bot.parsing import parse_int
 from bot.runner import SessionRunner
+from bot.text import MESSAGE_LIMIT, fit, visible_length
 from bot.users import PlanningError, frozen_ranges, today, todays_routine, touch
 from storage.repositories import Repositories
 
@@ -34,10 +36,20 @@ async def session_command(update: Update, context: BotContext) -> None:
 
 
 async def _start_or_offer(update: Update, context: BotContext) -> None:
+    runner = _runner(context.services)
+    assert update.effective_user is not None
+    # one at a time per user, on every instance: two taps on Start start one session
+    async with runner.locks.hold(update.effective_user.id):
+        await _start_or_offer_locked(update, context, runner)
+
+
+async def _start_or_offer_locked(update: Update, context: BotContext, runner: SessionRunner) -> None:
     services = context.services
-    runner = _runner(services)
     assert update.effective_chat is not None and update.effective_user is not None
     live = await runner.live_for(update.effective_user.id)
+    if live is not None and await runner.is_from_an_earlier_day(live):
+        await runner.abandon(live)  # yesterday's session is closed, not offered back
+        live = None
     if live is not None:
         await context.bot.send_message(
             update.effective_chat.id,
@@ -63,6 +75,13 @@ async def on_button(update: Update, context: BotContext) -> None:
     if action is None:
         await query.answer("That button is from an older version of me. Send /help to start again.")
         return
+    message = query.message
+    if not isinstance(message, Message) or not message.is_accessible or message.chat.type != "private":
+        # an inline message, a message too old for Telegram to send along, or a group's message
+        await query.answer(
+            "That button only works on a recent message in our private chat. Send /help there."
+        )
+        return
     services = context.services
     notice = ""
     if action.kind == "start":
@@ -71,7 +90,7 @@ async def on_button(update: Update, context: BotContext) -> None:
         return
     if action.kind == "restart":
         runner = _runner(services)
-        live = runner.live.get(action.ref)
+        live = await runner.get(action.ref)
         if live is not None and live.user_id != query.from_user.id:
             await query.answer("These buttons belong to someone else's session.")
             return
@@ -82,7 +101,17 @@ async def on_button(update: Update, context: BotContext) -> None:
         return
     if action.kind == "pain":
         notice = await _pain_button(update, context, action)
-    elif action.kind in ("pause", "resume", "skip", "stop", "hurt", "done", "continue"):
+    elif action.kind in (
+        "pause",
+        "resume",
+        "skip",
+        "stop",
+        "hurt",
+        "hurt_go",
+        "hurt_stop",
+        "done",
+        "continue",
+    ):
         notice = await _runner(services).act(query.from_user.id, action)
         if action.kind == "hurt" and not notice:
             await _flag_hurt(update, context, action)
@@ -109,21 +138,19 @@ async def _flag_hurt(update: Update, context: BotContext, action: Action) -> Non
     async with services.db.transaction() as repos:
         row = await repos.sessions.get(update.effective_user.id, action.ref)
         items = row.state.get("routine", []) if row is not None else []
-        if not action.arg.isdigit() or int(action.arg) >= len(items):
+        index = parse_int(action.arg, 0, len(items) - 1)
+        if index is None:
             return
-        exercise_id = items[int(action.arg)]["id"]
+        exercise_id = items[index]["id"]
         await repos.flags.hurt(update.effective_user.id, exercise_id, services.clock.now())
 
 
 async def _pain_button(update: Update, context: BotContext, action: Action) -> str:
     query = update.callback_query
     assert query is not None and query.message is not None
-    try:
-        score = int(action.arg)
-    except ValueError:
-        return "That isn't a score I understand."
-    if not 0 <= score <= 10:
-        return "Scores go from 0 to 10."
+    score = _parse_score(action.arg)
+    if score is None:
+        return "That isn't a score from 0 to 10. Nothing was saved."
     services = context.services
     async with services.db.transaction() as repos:
         session = await repos.sessions.get(query.from_user.id, action.ref)
@@ -133,7 +160,10 @@ async def _pain_button(update: Update, context: BotContext, action: Action) -> s
             return "You've already answered for this session. /pain logs another score."
     await _record_pain(update, context, score, session_id=action.ref)
     asked = query.message.text_html if isinstance(query.message, Message) and query.message.text else ""
-    await query.edit_message_text(f"{asked}\n\n✅ You answered <b>{score}</b>/10.".strip(), reply_markup=None)
+    answered = f"\n\n✅ You answered <b>{score}</b>/10."
+    await query.edit_message_text(
+        (fit(asked, MESSAGE_LIMIT - visible_length(answered)) + answered).strip(), reply_markup=None
+    )
     return ""
 
 
@@ -162,11 +192,8 @@ async def bare_number(update: Update, context: BotContext) -> None:
 
 
 def _parse_score(text: str) -> int | None:
-    text = text.strip()
-    if not re.fullmatch(r"\d{1,2}", text):
-        return None
-    score = int(text)
-    return score if 0 <= score <= 10 else None
+    """A pain score 0-10 in ASCII digits ('3', ' 07 '); None for anything else."""
+    return parse_int(text, 0, 10)
 
 
 async def _record_pain(

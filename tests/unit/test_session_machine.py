@@ -62,17 +62,65 @@ def test_pause_freezes_the_countdown_and_resume_continues(catalogue: Catalogue) 
     assert state.advance(at(502)) and state.status == "finished"
 
 
-def test_skip_and_hurt_move_to_the_next_exercise_and_count_against_completion(catalogue: Catalogue) -> None:
+def test_skips_move_to_the_next_exercise_and_count_against_completion(catalogue: Catalogue) -> None:
     routine = routine_of(
         catalogue, ("bridging", 8, 1, "both"), ("piriformis", 10, 1, "each"), ("cat-cow", 5, 1, "both")
     )
     state = SessionState.start(routine, T0)
     state.skip(at(1))
     assert state.item == 1 and state.phase.kind == "lead_in"
-    state.skip(at(2), hurt=True)
-    assert state.item == 2 and state.hurt == {1} and state.skipped == {0}
+    state.skip(at(2))
+    assert state.item == 2 and state.skipped == {0, 1}
     state.advance(at(1000))
     assert state.status == "finished" and state.done_items == 1 and not state.counts
+
+
+PHASE_TIMES = {"lead_in": 1, "hold": 12, "rest": 22, "switch": 36}
+
+
+@pytest.mark.parametrize("kind", ["lead_in", "hold", "rest", "switch", "manual"])
+def test_it_hurts_pauses_on_every_kind_of_step_and_waits_for_a_choice(
+    catalogue: Catalogue, kind: str
+) -> None:
+    spec = ("knee-to-chest-kicks", None, 10, "each") if kind == "manual" else ("piriformis", 10, 2, "each")
+    state = SessionState.start(routine_of(catalogue, spec), T0)
+    state.advance(at(PHASE_TIMES.get(kind, 10)))
+    assert state.phase.kind == kind
+    assert state.report_hurt(at(40)) and not state.report_hurt(at(41))
+    assert state.status == "paused" and state.waiting_after_hurt and state.next_deadline() is None
+    # nothing moves until the user chooses: no timer, no resume, no skip, no done
+    assert not state.advance(at(100_000))
+    assert not state.resume(at(50)) and not state.skip(at(50)) and not state.done(at(50))
+    assert state.phase.kind == kind
+    restored = SessionState.from_dict(state.to_dict())
+    assert restored == state and restored.waiting_after_hurt
+
+
+def test_going_on_after_a_hurt_on_the_last_exercise_finishes_and_counts(catalogue: Catalogue) -> None:
+    routine = routine_of(catalogue, ("bridging", 8, 1, "both"), ("cat-cow", 5, 1, "both"))
+    state = SessionState.start(routine, T0)
+    state.advance(at(10 + 8))  # bridging done, cat-cow's lead-in
+    assert state.item == 1
+    assert state.report_hurt(at(19)) and state.status == "paused"
+    assert state.go_on_after_hurt(at(30)) and not state.go_on_after_hurt(at(31))
+    assert state.status == "finished" and state.hurt == {1} and state.done_items == 1
+    assert state.counts  # one exercise done, then pain: the day still counts
+
+
+def test_stopping_for_today_after_a_hurt_keeps_the_day_if_one_exercise_was_done(catalogue: Catalogue) -> None:
+    routine = routine_of(
+        catalogue, ("bridging", 8, 1, "both"), ("cat-cow", 5, 1, "both"), ("piriformis", 10, 1, "each")
+    )
+    state = SessionState.start(routine, T0)
+    state.advance(at(19))
+    state.report_hurt(at(19))
+    assert state.stop() and state.status == "stopped" and not state.waiting_after_hurt
+    assert state.done_items == 1 and state.counts
+
+    first = SessionState.start(routine, T0)
+    first.report_hurt(at(1))
+    first.stop()
+    assert first.done_items == 0 and not first.counts  # nothing done yet: no streak day
 
 
 def test_half_done_counts(catalogue: Catalogue) -> None:
