@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import traceback
 
@@ -17,6 +18,8 @@ DB_UNAVAILABLE = "Sorry, my storage is busy right now, so what you just sent was
 DB_UNAVAILABLE_TAP = "Not saved: my storage is busy right now. Please tap again in a moment."
 """The answer to a button tap (a toast: at most 200 characters)."""
 SORRY_TAP = "Sorry, something went wrong. Please try again in a moment."
+GONE_TAP = "That message is gone or too old to change. Send /help to carry on."
+_GONE = ("message to edit not found", "message can't be edited", "message to delete not found")
 
 
 _DATABASE_MODULES = ("sqlalchemy.", "asyncpg.", "aiosqlite.", "sqlite3.")
@@ -53,7 +56,23 @@ async def on_error(update: object, context: BotContext) -> None:
     if isinstance(error, Forbidden):
         log.info("user blocked the bot: %s", error)
         return
-    if isinstance(error, BadRequest) and "message is not modified" in str(error):
+    if isinstance(error, BadRequest) and "message is not modified" in str(error).lower():
+        # an edit that changes nothing (a second tap on the same choice): nothing to tell anyone
+        if isinstance(update, Update) and update.callback_query is not None:
+            with contextlib.suppress(TelegramError):
+                await update.callback_query.answer()
+        return
+    if (
+        isinstance(error, BadRequest)
+        and any(reason in str(error).lower() for reason in _GONE)
+        and isinstance(update, Update)
+        and update.callback_query is not None
+    ):  # a tap on a message that was deleted or is too old: a notice, not an apology
+        log.info("a tap's message could not be changed: %s", error)
+        try:
+            await update.callback_query.answer(GONE_TAP)
+        except TelegramError:
+            log.debug("the tap was answered already")
         return
     unsaved = database_unavailable(error)
     if unsaved:

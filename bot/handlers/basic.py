@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot import render
+from bot import render, safety
 from bot.context import BotContext
+from bot.handlers.privacy import is_private
 from bot.users import PlanningError, today, todays_routine, touch
+from content.lookup import LookupResult
 
 
 async def _remember(update: Update, context: BotContext) -> None:
-    """Create (or refresh) the user's row: every first contact is remembered, whatever it was."""
+    """Create (or refresh) the user's row: every first private contact is remembered, whatever it was.
+
+    Nothing is stored for a message in a group.
+    """
+    if not is_private(update):
+        return
     async with context.services.db.transaction() as repos:
         await touch(repos, update, context.services)
 
@@ -21,6 +28,12 @@ async def start(update: Update, context: BotContext) -> None:
     async with context.services.db.transaction() as repos:
         await touch(repos, update, context.services)
     await update.effective_message.reply_text(render.welcome(update.effective_user.first_name or ""))
+
+
+async def safety_command(update: Update, context: BotContext) -> None:
+    """The warning signs, when to get which help, and how to exercise safely."""
+    assert update.effective_message
+    await update.effective_message.reply_text(safety.safety_text(context.services.catalogue.guidance))
 
 
 async def help_command(update: Update, context: BotContext) -> None:
@@ -56,13 +69,25 @@ async def stretch_link(update: Update, context: BotContext) -> None:
     await _show_exercise(update, context, command.removeprefix("/stretch_").replace("_", "-"))
 
 
+MAX_QUERY = 200
+"""No exercise name is longer; a longer query (a pasted essay) is not looked up, only answered."""
+
+
 async def _show_exercise(update: Update, context: BotContext, query: str) -> None:
     assert update.effective_message
-    found = context.services.index.find(query)
+    found = context.services.index.find(query) if len(query) <= MAX_QUERY else LookupResult(None)
+    message = update.effective_message
     if found.exercise is None:
-        await update.effective_message.reply_text(render.not_found(query, found.suggestions))
-    else:
-        await update.effective_message.reply_text(render.exercise_detail(found.exercise))
+        await message.reply_text(render.not_found(query, found.suggestions))
+        return
+    text = render.exercise_detail(found.exercise)
+    pictures = context.services.pictures
+    if pictures is None:
+        await message.reply_text(text)
+        return
+    # the picture with the instructions as its caption (or followed by them, when they are too long)
+    thread = {"message_thread_id": message.message_thread_id} if message.is_topic_message else {}
+    await pictures.send_exercise_picture(context.bot, message.chat_id, found.exercise, caption=text, **thread)
 
 
 async def routine(update: Update, context: BotContext) -> None:

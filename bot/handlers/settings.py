@@ -5,23 +5,28 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 
 from bot.callbacks import Action
 from bot.context import BotContext, Services
+from bot.parsing import parse_int
 from bot.render import button, keyboard
-from bot.text import escape
+from bot.text import ANSWER_LIMIT, escape, excerpt, fit, fit_plain, plain
 from bot.users import end_break, options_from_settings, today, touch
+from content.lookup import LookupResult
 from content.planner import PlanningError, plan_routine
 from storage.models import User
 
 LENGTHS = {"len5": 5.0, "len10": 10.0, "len15": 15.0}
 FOCUS = {"fboth": "both", "fflexibility": "flexibility", "fstrength": "strength"}
 KNEELING = ["kneeling", "all_fours"]
+MAX_BREAK_DAYS = 30
 BREAK_USAGE = (
     "Take a planned break of 1 to 30 days, e.g. /break 7. Reminders pause and your streak stays frozen "
     "until the break ends or you come back early. /break off ends it."
 )
+MAX_NAME = 200
+"""No exercise name is longer: a longer one is not looked up."""
 SETTINGS_HELP = (
     "To leave out one exercise: /settings leave out bird dog\nTo bring it back: /settings bring back bird dog"
 )
@@ -97,12 +102,16 @@ async def settings(update: Update, context: BotContext) -> None:
                 (v for v in ("leave out", "bring back", "skip", "restore") if lowered.startswith(v)), None
             )
             name = args[len(verb) :].strip() if verb else ""
-            found = services.index.find(name) if name else None
+            found = None
+            if name:
+                found = services.index.find(name) if len(name) <= MAX_NAME else LookupResult(None)
             if verb is None or found is None or found.exercise is None:
                 hint = (
-                    f"I couldn't find “{escape(name)}”. " if name and found and found.exercise is None else ""
+                    f"I couldn't find “{excerpt(name)}”, so nothing changed. "
+                    if name and found and found.exercise is None
+                    else ""
                 )
-                await update.effective_message.reply_text(hint + SETTINGS_HELP)
+                await update.effective_message.reply_text(fit(hint + SETTINGS_HELP))
                 return
             exercise = found.exercise
             excluded = set((user.settings or {}).get("excluded", []))
@@ -159,10 +168,14 @@ async def on_settings_button(update: Update, context: BotContext, action: Action
             return "That button doesn't do anything here."
         problem = _check(services, user, changes, hurt, today(user, services))
         if problem:
-            return problem[:190]
+            return fit_plain(problem, ANSWER_LIMIT)
         await repos.users.update_settings(user, **changes)
         text, markup = settings_text(user, services, hurt), settings_keyboard(user, services, hurt)
-    if query.message is not None:
+    message = query.message
+    shows_it_already = (
+        isinstance(message, Message) and message.text == plain(text) and message.reply_markup == markup
+    )  # a second tap on the same choice: Telegram refuses an edit that changes nothing
+    if message is not None and not shows_it_already:
         await query.edit_message_text(text, reply_markup=markup)
     return "Saved."
 
@@ -188,8 +201,7 @@ async def break_command(update: Update, context: BotContext) -> None:
             else:
                 end_break(user, day)
                 text = "Welcome back! Your break is over, your streak is waiting, and reminders are back on."
-        elif len(args) == 1 and args[0].isdigit() and 1 <= int(args[0]) <= 30:
-            days = int(args[0])
+        elif len(args) == 1 and (days := parse_int(args[0], 1, MAX_BREAK_DAYS)) is not None:
             if user.break_started is None:
                 user.break_started = day
             user.break_until = day + timedelta(days=days - 1)
@@ -199,5 +211,5 @@ async def break_command(update: Update, context: BotContext) -> None:
                 "or send /break off."
             )
         else:
-            text = "That isn't a number of days from 1 to 30. " + BREAK_USAGE
+            text = "That isn't a number of days from 1 to 30. Nothing was saved.\n" + BREAK_USAGE
     await update.effective_message.reply_text(text)
