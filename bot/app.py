@@ -18,17 +18,21 @@ from telegram.ext import (
     ContextTypes,
     Defaults,
     MessageHandler,
+    TypeHandler,
     filters,
 )
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
-from bot import render
+from bot import polling, render
 from bot.charts import warm_up
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.context import SERVICES_KEY, BotContext, Services, services_of
 from bot.errors import on_error
-from bot.handlers import basic, data, reminders, session, settings
+from bot.handlers import basic, data, links, privacy, reminders, session, settings
+from bot.media import ExercisePictures
+from bot.metrics import METRICS_KEY, Metrics
+from bot.observed_request import ObservedRequest
 from bot.processor import PerChatUpdateProcessor
 from bot.reminders import ReminderService
 from bot.runner import SessionRunner
@@ -71,26 +75,45 @@ def build_application(
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
+    # --- issue 11: every Bot API request is measured (bot.observed_request); webhook mode has no Updater
+    metrics = Metrics()
+    polls = get_updates_request or request or HTTPXRequest(connection_pool_size=1)
+    if settings.webhook_url:
+        builder = builder.updater(None)  # bot.web puts the updates on application.update_queue
+    # ---
+    # getUpdates goes through bot.polling, which skips updates PTB cannot parse (issue 9)
+    builder = builder.get_updates_request(polling.polling_request(ObservedRequest(polls, metrics)))
     if request is not None:
-        builder = builder.request(request).get_updates_request(get_updates_request or request)
+        builder = builder.request(ObservedRequest(request, metrics))
     else:
-        pool = settings.concurrent_updates + 8
-        builder = builder.connection_pool_size(pool).pool_timeout(10.0)
+        pool = settings.concurrent_updates + 8  # what the builder's connection_pool_size/pool_timeout made
+        builder = builder.request(
+            ObservedRequest(HTTPXRequest(connection_pool_size=pool, pool_timeout=10.0), metrics)
+        )
         if settings.api_base_url:
             builder = builder.base_url(settings.api_base_url)
     application: AnyApplication = builder.build()
+    # --- issue 11: the application's own metrics registry (bot.metrics), served at /metrics (bot.web)
+    application.bot_data[METRICS_KEY] = metrics
+    if isinstance(application.update_processor, PerChatUpdateProcessor):
+        application.update_processor.metrics = metrics
+    # ---
     application.bot_data[SERVICES_KEY] = services
     services.runner = SessionRunner(services)
     services.runner.attach(application)
     services.reminders = ReminderService(services)
     services.reminders.attach(application)
+    if services.pictures is None:  # issue 13: exercise pictures, uploaded once and resent by file_id
+        services.pictures = ExercisePictures.for_settings(settings, services.db, services.clock)
     _add_handlers(application)
     return application
 
 
 def _add_handlers(app: AnyApplication) -> None:
-    app.add_handler(CommandHandler("start", basic.start))
+    app.add_handler(TypeHandler(Update, privacy.guard), group=-1)
+    app.add_handler(CommandHandler("start", links.start))
     app.add_handler(CommandHandler("help", basic.help_command))
+    app.add_handler(CommandHandler("safety", basic.safety_command))
     app.add_handler(CommandHandler("exercises", basic.exercises))
     app.add_handler(CommandHandler("stretch", basic.stretch))
     app.add_handler(MessageHandler(filters.Regex(r"^/stretch_[a-z0-9_]+(@\w+)?\s*$"), basic.stretch_link))
@@ -127,9 +150,9 @@ async def _post_init(app: AnyApplication) -> None:
         target=warm_up, name="matplotlib warm-up", daemon=True
     ).start()  # first /progress stays quick
     if services.runner is not None:
-        restored = await services.runner.restore()
-        if restored:
-            log.info("offered %d interrupted session(s) to continue", restored)
+        going_on = await services.runner.restore()
+        if going_on:
+            log.info("%d guided session(s) go on where they were", going_on)
     log.info("Backstretch is up as @%s", app.bot.username)
 
 
@@ -137,6 +160,8 @@ async def _post_shutdown(app: AnyApplication) -> None:
     services = services_of(app)
     if services.reminders is not None:
         await services.reminders.stop()
+    if services.runner is not None:
+        await services.runner.locks.dispose()
     await services.db.dispose()
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
@@ -36,6 +38,21 @@ class Settings:
     send_rate: float = 30.0
     allow_paid_broadcast: bool = False
     concurrent_updates: int = 16
+    webhook_url: str | None = None
+    """The public https URL Telegram posts updates to; None: long polling."""
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    webhook_secret: str | None = None
+    """Telegram's ``secret_token``: every webhook request must carry it. Never logged."""
+    webhook_max_connections: int = 40
+    health_listen: str = "127.0.0.1"
+    health_port: int | None = None
+    """Polling mode: serve /healthz, /readyz and /metrics here (webhook mode serves them anyway)."""
+
+    @property
+    def webhook_path(self) -> str:
+        """The path of ``webhook_url``: where the web server takes updates (the proxy forwards it)."""
+        return urlsplit(self.webhook_url or "").path or "/"
 
     def __repr__(self) -> str:  # the token never reaches a log line
         return f"Settings(database_url={self.database_url!r}, timer_scale={self.timer_scale}, ...)"
@@ -61,6 +78,72 @@ def _bool(env: Mapping[str, str], name: str) -> bool:
     if raw in ("1", "true", "yes", "on"):
         return True
     raise ConfigError(f"{name} must be true or false, not {raw!r}")
+
+
+WEBHOOK_PORTS = (443, 80, 88, 8443)
+"""The only ports Telegram posts webhooks to (the public port of WEBHOOK_URL, not WEBHOOK_PORT)."""
+SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{32,256}")
+"""Telegram allows 1-256 characters of A-Z a-z 0-9 _ -; fewer than 32 are too easy to guess."""
+RESERVED_PATHS = ("/healthz", "/readyz", "/metrics")
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isascii() or not raw.isdigit():
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}")
+    value = int(raw) if len(raw) <= 12 else high + 1
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, not {raw!r}")
+    return value
+
+
+def _host(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = env.get(name, "").strip() or default
+    if "://" in raw or "/" in raw or any(c.isspace() for c in raw):
+        raise ConfigError(
+            f"{name} must be an address to listen on, such as 127.0.0.1 or 0.0.0.0, not {raw!r}"
+        )
+    return raw
+
+
+def _webhook_url(env: Mapping[str, str]) -> str | None:
+    raw = env.get("WEBHOOK_URL", "").strip()
+    if not raw:
+        return None
+    try:
+        parts = urlsplit(raw)
+        port = parts.port or 443
+    except ValueError:
+        raise ConfigError(f"WEBHOOK_URL is not a valid URL: {raw!r}") from None
+    if parts.scheme != "https" or not parts.hostname or any(c.isspace() for c in raw):
+        raise ConfigError(
+            f"WEBHOOK_URL must be the public https:// URL Telegram posts updates to, not {raw!r}"
+        )
+    if port not in WEBHOOK_PORTS:
+        raise ConfigError(f"WEBHOOK_URL: Telegram only posts to ports 443, 80, 88 and 8443, not {port}")
+    if parts.fragment or parts.username or parts.password:
+        raise ConfigError("WEBHOOK_URL must not contain a #fragment or user:password@")
+    if (parts.path or "/").rstrip("/") in RESERVED_PATHS:
+        raise ConfigError(f"WEBHOOK_URL must not end in {', '.join(RESERVED_PATHS)}: those paths are taken")
+    return raw
+
+
+def _webhook_secret(env: Mapping[str, str], webhook_url: str | None) -> str | None:
+    raw = env.get("WEBHOOK_SECRET", "").strip()
+    if not raw:
+        if webhook_url is not None:
+            raise ConfigError(
+                "WEBHOOK_SECRET is required with WEBHOOK_URL: 32 or more random characters from "
+                "A-Z a-z 0-9 _ - (e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+        return None
+    if not SECRET_TOKEN.fullmatch(raw):  # the value itself is never repeated
+        raise ConfigError(
+            f"WEBHOOK_SECRET must be 32 to 256 characters from A-Z a-z 0-9 _ - (it has {len(raw)})"
+        )
+    return raw
 
 
 def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")) -> Settings:
@@ -96,6 +179,9 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
     if "://" not in database_url:
         raise ConfigError(f"DATABASE_URL must be an SQLAlchemy URL such as {DEFAULT_DATABASE_URL}")
 
+    webhook_url = _webhook_url(env)
+    health_port = _int(env, "HEALTH_PORT", 0, low=1, high=65535) or None
+
     return Settings(
         token=token,
         api_base_url=base_url,
@@ -110,4 +196,11 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
         send_rate=_float(env, "SEND_RATE", 30.0, low=1, high=1000),
         allow_paid_broadcast=_bool(env, "ALLOW_PAID_BROADCAST"),
         concurrent_updates=int(_float(env, "CONCURRENT_UPDATES", 16, low=1, high=256)),
+        webhook_url=webhook_url,
+        webhook_listen=_host(env, "WEBHOOK_LISTEN", "127.0.0.1"),
+        webhook_port=_int(env, "WEBHOOK_PORT", 8443, low=1, high=65535),
+        webhook_secret=_webhook_secret(env, webhook_url),
+        webhook_max_connections=_int(env, "WEBHOOK_MAX_CONNECTIONS", 40, low=1, high=100),
+        health_listen=_host(env, "HEALTH_LISTEN", "127.0.0.1"),
+        health_port=health_port,
     )

@@ -15,10 +15,13 @@ import inspect
 import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
+
+if TYPE_CHECKING:
+    from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +69,8 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         self._chats: dict[int, _Chat] = {}
         self.dropped = 0
         """Updates dropped since start (all chats)."""
+        self.metrics: Metrics | None = None
+        """Set by ``build_application``: updates handled by type, and how long their handlers took."""
 
     @property
     def waiting_chats(self) -> int:
@@ -76,7 +81,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         key = chat_key(update)
         if key is None:
             async with self._running:
-                await coroutine
+                await self._handle(update, coroutine)
             return
         chat = self._chats.get(key)
         if chat is None:
@@ -87,17 +92,26 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         chat.pending += 1
         try:
             async with chat.lock, self._running:
-                await coroutine
+                await self._handle(update, coroutine)
         finally:
             chat.pending -= 1
             if not chat.pending:  # forget idle chats so memory does not grow with users
                 del self._chats[key]
+
+    async def _handle(self, update: object, coroutine: Awaitable[Any]) -> None:
+        if self.metrics is None:
+            await coroutine
+            return
+        with self.metrics.handling(update):
+            await coroutine
 
     def _drop(self, key: int, chat: _Chat, update: object, coroutine: Awaitable[Any]) -> None:
         if inspect.iscoroutine(coroutine):
             coroutine.close()  # never run: no "coroutine was never awaited" warning
         chat.dropped += 1
         self.dropped += 1
+        if self.metrics is not None:
+            self.metrics.updates_dropped.inc()
         if chat.dropped == 1:
             log.warning(
                 "chat %d is flooding the bot: %d updates are waiting already, so its newer updates are "
