@@ -18,6 +18,7 @@ from content.lookup import ExerciseIndex
 from storage.db import Database
 
 if TYPE_CHECKING:
+    from bot.media import ExercisePictures
     from bot.reminders import ReminderService
     from bot.runner import SessionRunner
 
@@ -33,6 +34,8 @@ class Services:
     index: ExerciseIndex = field(init=False)
     runner: SessionRunner | None = None
     reminders: ReminderService | None = None
+    pictures: ExercisePictures | None = None
+    """Exercise pictures (issue 13): set by ``build_application``; None sends text only."""
 
     def __post_init__(self) -> None:
         self.index = ExerciseIndex(self.catalogue)
