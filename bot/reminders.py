@@ -36,7 +36,7 @@ import httpx
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import ContextTypes
 
-from bot import render
+from bot import metrics, render
 from bot.clock import zone
 from bot.domain.schedule import local_date, next_occurrence
 from bot.domain.streaks import streak_summary
@@ -265,6 +265,8 @@ class ReminderService:
                     for chunk in chunks(user_ids, STATEMENT_IDS):
                         await repos.reminders.move(chunk, was, next_at)
             if len(rows) < CLAIM_BATCH:
+                metrics.reminder(self.app, "claimed", claimed)
+                metrics.reminder(self.app, "expired", expired)
                 return claimed
 
     async def drain(self) -> int:
@@ -395,6 +397,12 @@ class ReminderService:
         return Outcome("sent")
 
     async def _record(self, delivery_id: int, user_id: int, outcome: Outcome) -> int:
+        sent = await self._store_outcome(delivery_id, user_id, outcome)
+        label = {"sent": "sent", "blocked": "blocked", "rejected": "rejected", "unknown": "unknown"}
+        metrics.reminder(self.app, label.get(outcome.kind, "retried"))
+        return sent
+
+    async def _store_outcome(self, delivery_id: int, user_id: int, outcome: Outcome) -> int:
         now = self.services.clock.now()
         async with self.services.db.transaction() as repos:
             reminders = repos.reminders
@@ -423,6 +431,7 @@ class ReminderService:
                     reason = f"gave up after {attempts} attempt(s): {outcome.reason}"
                     log.warning("reminder %s: %s", delivery_id, reason)
                     await reminders.finish(delivery_id, "failed", reason[:200])
+                    metrics.reminder(self.app, "failed")
                 else:
                     log.info("reminder %s: %s; retrying in %.1f s", delivery_id, outcome.reason, wait)
                     await reminders.finish(delivery_id, "claimed", outcome.reason, not_before=retry_at)

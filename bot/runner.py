@@ -28,7 +28,7 @@ from telegram import InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
-from bot import safety
+from bot import metrics, safety
 from bot import session_render as view
 from bot.callbacks import Action
 from bot.domain.session import SessionState
@@ -85,6 +85,8 @@ class Live:
     """The card shows an older step than the session is on (an edit was held back or failed)."""
     announced: int = -1
     """The last step whose short message was sent (or was about to be, when an instance died)."""
+    pictured: int = -1
+    """The last exercise whose picture was sent."""
     next_at: datetime | None = None
     version: int = 0
     """The database version this copy was loaded at or last saved as."""
@@ -104,6 +106,7 @@ class Live:
             "edited": self.edited_at.isoformat() if self.edited_at else None,
             "behind": self.card_behind,
             "announced": self.announced,
+            "pictured": self.pictured,
         }
 
     def load_chat(self, data: dict[str, Any]) -> None:
@@ -115,6 +118,7 @@ class Live:
         self.edited_at = datetime.fromisoformat(edited) if edited else None
         self.card_behind = bool(data.get("behind", False))
         self.announced = int(data.get("announced", -1))
+        self.pictured = int(data.get("pictured", -1))
 
 
 def routine_to_json(routine: Routine) -> list[dict[str, Any]]:
@@ -305,6 +309,7 @@ class SessionRunner:
                     continue
                 kept += 1
         self.start_ticking()
+        metrics.track_sessions(self.app, lambda: sum(1 for live in self.cache.values() if live.state.live))
         return kept
 
     def start_ticking(self) -> None:
@@ -601,8 +606,23 @@ class SessionRunner:
                 await self._bot.delete_message(live.chat_id, live.transient_id)
             live.transient_id = None
 
+    async def _picture(self, live: Live) -> None:
+        """The exercise's picture, as its own message above its first card (best effort: never blocks
+        the card, and once per exercise whoever runs the session)."""
+        pictures = self.services.pictures
+        if pictures is None or live.pictured >= live.state.item:
+            return
+        live.pictured = live.state.item
+        try:
+            await pictures.send_exercise_picture(
+                self._bot, live.chat_id, live.current.exercise, disable_notification=True
+            )
+        except TelegramError as exc:
+            log.info("session %s: the picture could not be sent (%s)", live.id, exc)
+
     async def _new_card(self, live: Live, now: datetime) -> None:
         await self._drop_transient(live)
+        await self._picture(live)
         live.card_behind = True  # until Telegram confirms it, the exercise has no card
         text = view.card_text(live, now, self._tips)
         message = await self._send(live, text, view.card_keyboard(live), keep=True)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from bot import media, render
 from bot.media import CAPTION_LIMIT, caption_fits, visible_length
 from storage.models import MediaFile
-from tests.conftest import BotUnderTest
+from tests.conftest import BotFactory, BotUnderTest
 
 
 def _uploaded(params: dict[str, Any], field: str) -> bool:
@@ -123,3 +123,20 @@ def _visible(html_text: str) -> str:
     import re
 
     return html.unescape(re.sub(r"<[^>]+>", "", html_text)).strip()
+
+
+async def test_the_session_card_comes_with_the_exercise_picture(make_bot: BotFactory) -> None:
+    from tests.test_e2e_session import is_card, start_session
+
+    async with make_bot(timer_scale=0.05) as bot:
+        user = bot.user()
+        card = await start_session(user)
+        before = [m for m in user.messages if m.message_id < card.message_id]
+        assert before[-1].kind in ("photo", "document") and not before[-1].text  # the picture, just above
+        await user.click(card, "Skip")
+        second = await user.wait_for(lambda m: is_card(m) and m.text.startswith("2/"))
+        pictures = [
+            m for m in user.messages if m.kind in ("photo", "document") and m.message_id < second.message_id
+        ]
+        assert len(pictures) == 2  # one per exercise, not per step
+        await user.click(second, "Stop")

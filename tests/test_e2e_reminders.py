@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 
 from bot.clock import FakeClock
+from bot.metrics import METRICS_KEY
 from storage.models import ReminderDelivery, User
 from tests.conftest import BotFactory, BotUnderTest
 
@@ -53,6 +54,9 @@ async def test_reminder_arrives_with_todays_routine_and_working_buttons(
         assert len(routine_names) >= 4 and all(name in reminder.text for name in routine_names)
         assert (await deliveries(bot))[0].status == "sent"
         assert await tick(bot) == 0  # never twice for one day
+        counted = bot.app.bot_data[METRICS_KEY].exposition().decode()
+        assert 'backstretch_reminders_total{outcome="claimed"} 1.0' in counted
+        assert 'backstretch_reminders_total{outcome="sent"} 1.0' in counted
 
         await user.click(reminder, "Snooze")
         assert "hour" in user.last_answer

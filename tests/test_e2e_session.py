@@ -223,3 +223,16 @@ async def test_completing_a_session_during_a_break_ends_the_break(bot: BotUnderT
         assert row is not None and row.break_until is None and row.break_started is None
     await user.send("/break")
     assert "1 to 30 days" in user.last_text  # no break any more: the usage is shown
+
+
+async def test_metrics_count_running_sessions(make_bot: BotFactory) -> None:
+    from bot.metrics import METRICS_KEY
+
+    async with make_bot(timer_scale=0.05) as bot:
+        user = bot.user()
+        card = await start_session(user)
+        text = bot.app.bot_data[METRICS_KEY].exposition().decode()
+        assert "backstretch_sessions_running 1.0" in text
+        await user.click(card, "Stop")
+        text = bot.app.bot_data[METRICS_KEY].exposition().decode()
+        assert "backstretch_sessions_running 0.0" in text
