@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -46,7 +46,10 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 EDIT_SECONDS = 5
-"""Countdown edits come at most this often (nominal seconds), to stay inside Telegram's limits."""
+"""The card is edited at most this often (nominal seconds), to stay inside Telegram's limits."""
+COUNTDOWN_SECONDS = 10
+"""The countdown alone moves this often (nominal seconds): phase changes are announced at once by
+their own message, so a finer countdown would cost Telegram calls without telling anyone more."""
 JOB_PREFIX = "session:"
 TICK_JOB = "session-tick"
 TICK_SECONDS = 0.5
@@ -75,7 +78,8 @@ class Live:
     state: SessionState
     started_at: datetime
     card_id: int | None = None
-    transient_id: int | None = None
+    transients: list[int] = field(default_factory=list)
+    """This exercise's short step messages, deleted together (one deleteMessages) when it ends."""
     hurt_question: tuple[int, str] | None = None
     """The "it hurts" question (message id, text): its buttons go once the user has chosen."""
     last_text: str = ""
@@ -100,7 +104,7 @@ class Live:
     def chat_dict(self) -> dict[str, Any]:
         return {
             "card": self.card_id,
-            "transient": self.transient_id,
+            "transient": self.transients,
             "hurt": list(self.hurt_question) if self.hurt_question else None,
             "text": self.last_text,
             "edited": self.edited_at.isoformat() if self.edited_at else None,
@@ -110,7 +114,9 @@ class Live:
         }
 
     def load_chat(self, data: dict[str, Any]) -> None:
-        self.card_id, self.transient_id = data.get("card"), data.get("transient")
+        self.card_id = data.get("card")
+        transient = data.get("transient")
+        self.transients = [int(i) for i in transient] if isinstance(transient, list) else []
         hurt = data.get("hurt")
         self.hurt_question = (int(hurt[0]), str(hurt[1])) if hurt else None
         self.last_text = str(data.get("text") or "")
@@ -285,7 +291,7 @@ class SessionRunner:
             try:
                 if first_ever:
                     note = safety.first_session_note(self.services.catalogue.guidance)
-                    await self._send(live, note, None, keep=True)
+                    await self._send(live, note, None)
                 await self._new_card(live, now)
             except TelegramError:
                 log.warning("session %s: the first card could not be sent; retrying", live.id, exc_info=True)
@@ -463,12 +469,14 @@ class SessionRunner:
         so the last countdown edit of an exercise keeps clear of that.
         """
         step = self._step
-        next_edit = max((live.edited_at or now) + step, now)
+        edited = live.edited_at or now
+        next_edit = max(edited + step, now)  # the soonest the card may change again
+        wanted = max(edited + step * (COUNTDOWN_SECONDS / EDIT_SECONDS), now)  # the countdown's pace
         wakes: list[datetime] = []
         deadline = live.state.next_deadline()
         if deadline is not None:
             room = step if live.state.last_phase_of_item else timedelta(0)
-            wakes.append(next_edit if next_edit + room <= deadline else deadline)
+            wakes.append(wanted if wanted + room <= deadline else deadline)
         elif live.card_behind:
             wakes.append(next_edit)
         if live.dirty:
@@ -476,9 +484,14 @@ class SessionRunner:
         return min(wakes) if wakes else None
 
     async def _settle(self, live: Live, now: datetime) -> None:
-        """After every step: compute the next moment, save, and set this instance's timer for it."""
+        """After every step: compute the next moment, save, and set this instance's timer for it.
+
+        ``now`` is when the step began; the timer is set from the clock as it is now (showing the step
+        may have taken a while: a picture drawn, a slow Telegram).
+        """
         if not live.state.live:
             return
+        now = max(now, self.services.clock.now())
         live.next_at = self._next_at(live, now)
         await self._save(live)
         if not live.state.live:
@@ -587,24 +600,21 @@ class SessionRunner:
         else:
             await self._edit_card(live, now, force=reason != "timer")
 
-    async def _send(
-        self, live: Live, text: str, markup: InlineKeyboardMarkup | None, *, keep: bool = False
-    ) -> Message | None:
+    async def _send(self, live: Live, text: str, markup: InlineKeyboardMarkup | None) -> Message | None:
         try:
             message: Message = await self._bot.send_message(live.chat_id, text, reply_markup=markup)
         except Forbidden:
             log.info("chat %s blocked the bot; stopping session %s", live.chat_id, live.id)
             live.state.stop()
             return None
-        if not keep:
-            await self._drop_transient(live)
         return message
 
-    async def _drop_transient(self, live: Live) -> None:
-        if live.transient_id is not None:
+    async def _drop_transients(self, live: Live) -> None:
+        """Tidy the chat: the finished exercise's step messages go, in one call per hundred."""
+        ids, live.transients = live.transients, []
+        for start in range(0, len(ids), 100):
             with contextlib.suppress(TelegramError):
-                await self._bot.delete_message(live.chat_id, live.transient_id)
-            live.transient_id = None
+                await self._bot.delete_messages(live.chat_id, ids[start : start + 100])
 
     async def _picture(self, live: Live) -> None:
         """The exercise's picture, as its own message above its first card (best effort: never blocks
@@ -621,17 +631,21 @@ class SessionRunner:
             log.info("session %s: the picture could not be sent (%s)", live.id, exc)
 
     async def _new_card(self, live: Live, now: datetime) -> None:
-        await self._drop_transient(live)
+        await self._drop_transients(live)
         await self._picture(live)
         live.card_behind = True  # until Telegram confirms it, the exercise has no card
         text = view.card_text(live, now, self._tips)
-        message = await self._send(live, text, view.card_keyboard(live), keep=True)
+        message = await self._send(live, text, view.card_keyboard(live))
         if message is not None:
-            live.card_id, live.last_text, live.edited_at = message.message_id, text, now
+            # when Telegram has it: a slow step before (a picture drawn) must not shorten the spacing
+            live.card_id, live.last_text, live.edited_at = message.message_id, text, self.services.clock.now()
             live.card_behind = False
 
-    async def _edit_card(self, live: Live, now: datetime, *, force: bool = False) -> None:
-        """Edit the countdown; at most once per EDIT_SECONDS unless the user's tap changed the card."""
+    async def _edit_card(
+        self, live: Live, now: datetime, *, force: bool = False, spacing: float = EDIT_SECONDS
+    ) -> None:
+        """Edit the card; at most once per ``spacing`` nominal seconds (never under EDIT_SECONDS) unless
+        the user's tap changed it."""
         if live.card_id is None:  # the card could not be sent: send it now
             await self._new_card(live, now)
             return
@@ -639,7 +653,7 @@ class SessionRunner:
         if text == live.last_text:
             live.card_behind = False
             return  # Telegram rejects an edit that changes nothing
-        step = timedelta(seconds=EDIT_SECONDS * self._scale)
+        step = timedelta(seconds=max(spacing, EDIT_SECONDS) * self._scale)
         if not force and live.edited_at is not None and now - live.edited_at < step:
             live.card_behind = True  # caught up by the next tick
             return
@@ -658,7 +672,7 @@ class SessionRunner:
         except TelegramError:
             live.card_behind = True
             raise
-        live.last_text, live.edited_at, live.card_behind = text, now, False
+        live.last_text, live.edited_at, live.card_behind = text, self.services.clock.now(), False
 
     async def _delete_card(self, live: Live) -> None:
         if live.card_id is not None:
@@ -685,8 +699,9 @@ class SessionRunner:
         if live.announced < live.state.index and await self._announce(live):
             message = await self._send(live, view.transition_text(live), None)
             if message is not None:
-                live.transient_id = message.message_id
-        await self._edit_card(live, now)
+                live.transients.append(message.message_id)
+        # the message just said what changed: the card follows at the countdown's pace
+        await self._edit_card(live, now, spacing=COUNTDOWN_SECONDS)
 
     async def _announce(self, live: Live) -> bool:
         """Record that this step's message is going out before it does (an instance that takes the
@@ -699,7 +714,7 @@ class SessionRunner:
 
     async def _ask_after_hurt(self, live: Live) -> None:
         text = view.hurt_text(live.current)
-        message = await self._send(live, text, view.hurt_keyboard(live), keep=True)
+        message = await self._send(live, text, view.hurt_keyboard(live))
         if message is not None:
             live.hurt_question = (message.message_id, text)
 
@@ -742,7 +757,7 @@ class SessionRunner:
         with contextlib.suppress(TelegramError):
             await self._close_card(live, min(state.item, len(live.routine.items) - 1))
         with contextlib.suppress(TelegramError):
-            await self._drop_transient(live)
+            await self._drop_transients(live)
         if quiet or streak is None:
             return
         elapsed = (now - live.started_at).total_seconds() / self._scale

@@ -1240,6 +1240,23 @@ class FakeBotApi:
         self.changes.notify()
         return True
 
+    @_api("deleteMessages")
+    async def _delete_messages(self, params: dict[str, Any], files: Any) -> Any:
+        """1-100 messages of one chat at once; Telegram skips the ones it cannot find or delete."""
+        ids = params.get("message_ids")
+        if isinstance(ids, str):
+            ids = json.loads(ids)
+        if not isinstance(ids, list) or not 1 <= len(ids) <= 100:
+            raise bad_request("message_ids must be a list of 1-100 message identifiers")
+        chat_id = _chat_id(params)
+        found = [m for m in self.messages(chat_id) if m.message_id in {int(i) for i in ids} and not m.deleted]
+        for message in found:
+            message.deleted = True
+        self.changes.notify()
+        if not found:
+            raise bad_request("message to delete not found")
+        return True
+
     # --- callback queries -------------------------------------------------------------------------
 
     @_api("answerCallbackQuery")
