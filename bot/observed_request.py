@@ -15,6 +15,7 @@ from telegram.error import TimedOut
 from telegram.request import BaseRequest, RequestData
 
 from bot.metrics import ApiErrorKind, Metrics
+from bot.wrapped_request import WrappedRequest
 
 
 def api_method(url: str) -> str:
@@ -34,22 +35,12 @@ def status_kind(status: int) -> ApiErrorKind | None:
     return None
 
 
-class ObservedRequest(BaseRequest):
+class ObservedRequest(WrappedRequest):
     """A ``BaseRequest`` that records each request in ``metrics`` and otherwise is ``inner``."""
 
     def __init__(self, inner: BaseRequest, metrics: Metrics) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.metrics = metrics
-
-    @property
-    def read_timeout(self) -> float | None:
-        return self.inner.read_timeout
-
-    async def initialize(self) -> None:
-        await self.inner.initialize()
-
-    async def shutdown(self) -> None:
-        await self.inner.shutdown()
 
     async def do_request(
         self,
@@ -64,7 +55,7 @@ class ObservedRequest(BaseRequest):
         name = api_method(url)
         start = time.perf_counter()
         try:
-            status, payload = await self.inner.do_request(
+            status, payload = await super().do_request(
                 url,
                 method,
                 request_data,

@@ -24,6 +24,8 @@ from telegram.error import InvalidToken, NetworkError, RetryAfter
 from telegram.ext import Application, BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
+from bot.wrapped_request import WrappedRequest
+
 log = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://api.telegram.org/bot"
@@ -62,7 +64,7 @@ def allowed_updates(application: Application[Any, Any, Any, Any, Any, Any]) -> l
     return [kind for kind in Update.ALL_TYPES if kind in wanted]
 
 
-class SkipUnparsableUpdates(BaseRequest):
+class SkipUnparsableUpdates(WrappedRequest):
     """Wraps the ``getUpdates`` request: updates PTB cannot parse reach it as bare ``update_id``s.
 
     Every update of a ``getUpdates`` answer is parsed as ``Bot.get_updates`` will parse it; one that
@@ -71,20 +73,10 @@ class SkipUnparsableUpdates(BaseRequest):
     """
 
     def __init__(self, inner: BaseRequest) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.skipped = 0
         self._logged: deque[int] = deque(maxlen=1000)
         """Ids already logged: a batch fetched again (a poll cut short by a stop) is not logged twice."""
-
-    @property
-    def read_timeout(self) -> float | None:
-        return self.inner.read_timeout
-
-    async def initialize(self) -> None:
-        await self.inner.initialize()
-
-    async def shutdown(self) -> None:
-        await self.inner.shutdown()
 
     async def do_request(
         self,
@@ -96,7 +88,7 @@ class SkipUnparsableUpdates(BaseRequest):
         connect_timeout: Any = BaseRequest.DEFAULT_NONE,
         pool_timeout: Any = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
-        status, payload = await self.inner.do_request(
+        status, payload = await super().do_request(
             url,
             method,
             request_data,
