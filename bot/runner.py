@@ -24,9 +24,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from apscheduler.jobstores.base import JobLookupError  # type: ignore[import-untyped]
 from telegram import InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden, TelegramError
-from telegram.ext import ContextTypes
+from telegram.ext import ContextTypes, Job
 
 from bot import metrics, safety
 from bot import session_render as view
@@ -148,6 +149,7 @@ class SessionRunner:
         self.app: AnyApplication | None = None
         self.cache: dict[int, Live] = {}
         self.locks = UserLocks(services.db.engine)
+        self._timers: dict[int, Job[Any]] = {}
         self._ticking = False
 
     def attach(self, app: AnyApplication) -> None:
@@ -202,7 +204,14 @@ class SessionRunner:
         """The live session ``session_id`` as the database has it now (the caller holds its lock)."""
         try:
             async with self.services.db.transaction() as repos:
-                row = await repos.sessions.by_id(session_id)
+                found = await repos.sessions.version_of(session_id)
+                cached = self.cache.get(session_id)
+                if found is None or found[1] not in LIVE_STATUSES:
+                    row = None
+                elif cached is not None and cached.version == found[0]:
+                    return cached  # current: no need to read and parse the state again
+                else:
+                    row = await repos.sessions.by_id(session_id)
         except Exception:
             cached = self.cache.get(session_id)
             if cached is not None and cached.dirty:  # the database is unavailable: carry on from memory
@@ -258,9 +267,19 @@ class SessionRunner:
 
     def _forget(self, session_id: int) -> None:
         self.cache.pop(session_id, None)
-        if self.app is not None and self.app.job_queue is not None:
-            for job in self.app.job_queue.get_jobs_by_name(f"{JOB_PREFIX}{session_id}"):
+        self._disarm(session_id)
+
+    def _disarm(self, session_id: int) -> None:
+        job = self._timers.pop(session_id, None)
+        if job is not None:
+            with contextlib.suppress(JobLookupError):  # it ran already
                 job.schedule_removal()
+
+    def _arm(self, session_id: int, job: Job[Any]) -> None:
+        """This instance's one timer for a session (looked up by id: the JobQueue's own search by
+        name reads every job, which costs a tick with thousands of sessions far too much)."""
+        self._disarm(session_id)
+        self._timers[session_id] = job
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -415,6 +434,8 @@ class SessionRunner:
     async def _on_timer(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert context.job is not None
         session_id, user_id = cast("tuple[int, int]", context.job.data)
+        if self._timers.get(session_id) is context.job:
+            del self._timers[session_id]  # it has fired
         await self._op(session_id, user_id, self._advance, wait=5.0)
 
     async def _on_tick(self, context: ContextTypes.DEFAULT_TYPE | None = None) -> int:
@@ -457,8 +478,8 @@ class SessionRunner:
         return True
 
     def _armed(self, session_id: int) -> bool:
-        assert self.app is not None and self.app.job_queue is not None
-        return bool(self.app.job_queue.get_jobs_by_name(f"{JOB_PREFIX}{session_id}"))
+        job = self._timers.get(session_id)
+        return job is not None and not job.removed
 
     def _next_at(self, live: Live, now: datetime) -> datetime | None:
         """The session's next moment.
@@ -499,18 +520,17 @@ class SessionRunner:
         if live.dirty and live.next_at is None:
             live.next_at = now + self._step
         assert self.app is not None and self.app.job_queue is not None
-        name = f"{JOB_PREFIX}{live.id}"
-        for job in self.app.job_queue.get_jobs_by_name(name):
-            job.schedule_removal()
         if live.next_at is None:
+            self._disarm(live.id)
             return
-        self.app.job_queue.run_once(
+        job = self.app.job_queue.run_once(
             self._on_timer,
             when=max(0.0, (live.next_at - now).total_seconds()),
             data=(live.id, live.user_id),
-            name=name,
+            name=f"{JOB_PREFIX}{live.id}",
             job_kwargs={"misfire_grace_time": 60, "coalesce": True},
         )
+        self._arm(live.id, job)
 
     # --- what the chat shows -------------------------------------------------------------------
 
@@ -779,12 +799,13 @@ class SessionRunner:
                 if self.cache.get(live.id) is live:
                     await self._finish(live, self.services.clock.now())
 
-        self.app.job_queue.run_once(
+        job = self.app.job_queue.run_once(
             retry,
             when=SAVE_BACKOFF_SECONDS * 10,
             name=f"{JOB_PREFIX}{live.id}",
             job_kwargs={"misfire_grace_time": 60},
         )
+        self._arm(live.id, job)
 
     async def _store_outcome(self, live: Live, now: datetime) -> StreakSummary | None:
         """Write how the session ended; returns the streak, or None when the user's data is gone."""

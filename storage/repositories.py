@@ -113,6 +113,15 @@ class SessionRepository:
         found = await self.session.scalar(select(GuidedSession.user_id).where(GuidedSession.id == session_id))
         return None if found is None else int(found)
 
+    async def version_of(self, session_id: int) -> tuple[int, str] | None:
+        """A session's (version, status), without loading its state: enough to trust a cached copy."""
+        found = (
+            await self.session.execute(
+                select(GuidedSession.version, GuidedSession.status).where(GuidedSession.id == session_id)
+            )
+        ).first()
+        return None if found is None else (int(found[0] or 0), str(found[1]))
+
     async def by_id(self, session_id: int) -> GuidedSession | None:
         return await self.session.get(GuidedSession, session_id, populate_existing=True)
 
