@@ -11,7 +11,6 @@ from typing import Any
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     CallbackQueryHandler,
     CommandHandler,
@@ -23,7 +22,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot import polling, render
+from bot import polling, ratelimit, render
 from bot.charts import warm_up
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
@@ -70,7 +69,7 @@ def build_application(
         .defaults(
             Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
         )
-        .rate_limiter(AIORateLimiter(overall_max_rate=settings.send_rate, max_retries=3))
+        .rate_limiter(ratelimit.for_settings(settings))  # issue 12: replies never wait for broadcasts
         .concurrent_updates(update_processor or PerChatUpdateProcessor(settings.concurrent_updates))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
