@@ -58,10 +58,12 @@ async def one_session(folder: str, user_id: int, scale: float) -> tuple[Counter[
         tapped: set[str] = set()
         while True:
             step = await user.wait_for(
-                lambda m: m.message_id > mark
-                and (
-                    "How is your back" in m.text
-                    or ("✅ Done" in m.button_labels and m.button_data("✅ Done") not in tapped)
+                lambda m: (
+                    m.message_id > mark
+                    and (
+                        "How is your back" in m.text
+                        or ("✅ Done" in m.button_labels and m.button_data("✅ Done") not in tapped)
+                    )
                 ),
                 timeout=120,
             )
@@ -71,7 +73,9 @@ async def one_session(folder: str, user_id: int, scale: float) -> tuple[Counter[
             await user.click(step, "✅ Done")
         nominal_minutes = (time.monotonic() - started) / scale / 60
         calls = Counter(
-            method for method, params in fake.calls[before:] if method not in ("getUpdates", "answerCallbackQuery")
+            method
+            for method, params in fake.calls[before:]
+            if method not in ("getUpdates", "answerCallbackQuery")
         )
     return calls, nominal_minutes
 
@@ -88,7 +92,9 @@ async def main() -> None:
             calls, nominal = await one_session(folder, 3000 + n, args.scale)
             total += calls
             minutes += nominal
-            print(f"session {n + 1}: {sum(calls.values())} calls in {nominal:.1f} guided minutes ({dict(calls)})")
+            print(
+                f"session {n + 1}: {sum(calls.values())} calls in {nominal:.1f} guided minutes ({dict(calls)})"
+            )
     per_minute = sum(total.values()) / minutes
     by_method = ", ".join(f"{m} {c / minutes:.1f}" for m, c in total.most_common())
     print(f"Bot API calls per guided minute: {per_minute:.1f} (goal <= 10): {by_method}")

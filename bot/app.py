@@ -47,7 +47,7 @@ def build_services(
 ) -> Services:
     return Services(
         settings=settings,
-        db=Database(settings.database_url),
+        db=Database(settings.database_url, pool_size=settings.database_pool_size),
         catalogue=catalogue or load_catalogue(),
         clock=clock or SystemClock(),
     )

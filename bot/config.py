@@ -30,6 +30,8 @@ class Settings:
     token: str
     api_base_url: str | None = None
     database_url: str = DEFAULT_DATABASE_URL
+    database_pool_size: int | None = None
+    """Connections in the database pool (fixed, no overflow); None: 8 for SQLite, 10 for PostgreSQL."""
     timer_scale: float = 1.0
     default_timezone: str = "UTC"
     log_level: str = "INFO"
@@ -186,6 +188,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
         token=token,
         api_base_url=base_url,
         database_url=database_url,
+        database_pool_size=_int(env, "DATABASE_POOL_SIZE", 0, low=1, high=100) or None,
         timer_scale=_float(env, "TIMER_SCALE", 1.0, low=0.001, high=100),
         default_timezone=zone,
         log_level=level,

@@ -26,8 +26,6 @@ import contextlib
 import logging
 import random
 import time as monotonic_time
-from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Literal
@@ -47,9 +45,9 @@ if TYPE_CHECKING:
     from bot.context import Services
 
 log = logging.getLogger(__name__)
-CLAIM_BATCH = 20000
-STATEMENT_IDS = 5000
-"""Ids in one IN (...) list: keeps each statement, and the memory it needs, small."""
+GROUP_BATCH = 100
+"""Due groups (same time, zone and due instant) claimed in one transaction: the write lock is held for a
+bounded time, and the next transaction takes the next groups."""
 READ_BATCH = 200
 """Claimed rows read at once; reading one changes nothing, so a crash cannot strand them."""
 SEND_WORKERS = 16
@@ -58,11 +56,6 @@ RETRY_CAP_SECONDS = 300.0
 PRUNE_AFTER = timedelta(days=7)
 STOP_GRACE_SECONDS = 10.0
 TICK_JOB = "reminders:tick"
-
-
-def chunks(items: list[int], size: int) -> Iterator[list[int]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def parse_hhmm(value: str) -> time:
@@ -235,36 +228,28 @@ class ReminderService:
             pruned = await repos.reminders.prune(now - PRUNE_AFTER)
         if expired or pruned:
             log.info("reminders: %d expired (lateness window closed), %d old rows pruned", expired, pruned)
+        # Set-based: users due at the same instant with the same wall-clock time and zone share their
+        # local day and next occurrence, so each such group is claimed with one INSERT ... SELECT and
+        # moved with one UPDATE, whatever its size; no user id is read. Claim first, then move, both
+        # only where next_reminder_at is still the value read: a /timezone or /remind that committed
+        # since the read keeps its own new time.
         while True:
             async with self.services.db.transaction() as repos:
-                rows = await repos.reminders.due(now, CLAIM_BATCH)
-                known: dict[tuple[str | None, str, datetime], Due] = {}  # many users share a time and zone
-                to_claim: dict[tuple[date, datetime], list[int]] = defaultdict(list)
-                to_move: dict[tuple[datetime, datetime | None], list[int]] = defaultdict(list)
-                for user_id, reminder_time, zone_name, due_at, break_until in rows:
-                    key = (reminder_time, zone_name, due_at)
-                    if key not in known:
-                        known[key] = schedule(
-                            due=due_at,
-                            reminder_time=reminder_time,
-                            zone_name=zone_name,
-                            now=now,
-                            lateness=self.lateness,
+                groups = await repos.reminders.due_groups(now, GROUP_BATCH)
+                for reminder_time, zone_name, due_at, _users in groups:
+                    due = schedule(
+                        due=due_at,
+                        reminder_time=reminder_time,
+                        zone_name=zone_name,
+                        now=now,
+                        lateness=self.lateness,
+                    )
+                    if not due.too_late:  # users on a break that day are left out by claim_group
+                        claimed += await repos.reminders.claim_group(
+                            reminder_time, zone_name, due_at, due.local_day, now
                         )
-                    due = known[key]
-                    to_move[(due_at, due.next_at)].append(user_id)
-                    on_break = break_until is not None and due.local_day <= break_until
-                    if not due.too_late and not on_break:
-                        to_claim[(due.local_day, due_at)].append(user_id)
-                # Claim first, then move, both only where next_reminder_at is still the value read: a
-                # /timezone or /remind that committed since the read keeps its own new time.
-                for (day, was), user_ids in to_claim.items():
-                    for chunk in chunks(user_ids, STATEMENT_IDS):
-                        claimed += await repos.reminders.claim(chunk, day, was, now)
-                for (was, next_at), user_ids in to_move.items():
-                    for chunk in chunks(user_ids, STATEMENT_IDS):
-                        await repos.reminders.move(chunk, was, next_at)
-            if len(rows) < CLAIM_BATCH:
+                    await repos.reminders.move_group(reminder_time, zone_name, due_at, due.next_at)
+            if len(groups) < GROUP_BATCH:
                 metrics.reminder(self.app, "claimed", claimed)
                 metrics.reminder(self.app, "expired", expired)
                 return claimed
@@ -391,6 +376,7 @@ class ReminderService:
                 prepared.text,
                 reply_markup=render.reminder_keyboard(delivery_id),
                 allow_paid_broadcast=self.services.settings.allow_paid_broadcast or None,
+                rate_limit_args={"bulk": True},  # issue 12: paced by the broadcast budget (bot.ratelimit)
             )
         except Exception as exc:  # every failure is sorted by classify
             return classify(exc)

@@ -25,11 +25,14 @@ from content.planner import (
     plan_routine,
 )
 from storage.models import User
-from storage.repositories import Repositories
+from storage.repositories import PlanInputs, Repositories
 
 
 async def touch(repos: Repositories, update: Update, services: Services) -> User:
-    """The user's row, created on first contact (every handler starts here)."""
+    """The user's row, created on first contact (every handler starts here).
+
+    It writes only on a first contact, a new name or language, or once a minute (``last_seen_at``);
+    in a ``Database.read()`` unit that write waits for the end of the block."""
     tg_user = update.effective_user
     assert tg_user is not None, "handlers are only registered for updates with a user"
     # Reminders and sessions always go to the private chat, whose id is the user's id: a message in a
@@ -102,13 +105,15 @@ async def plan_options(
 
     ``catalogue`` maps what hurt to the movement directions to leave out (the bundled one when None).
     """
-    scores = [(s.local_date, s.score) for s in await repos.pain.history(user.id)]
-    days = await repos.sessions.counted_days(user.id)
-    flags = await repos.flags.rows(user.id)
-    hurts: list[Hurt] = [(f.exercise_id, _local_day(f.last_at, user.timezone)) for f in flags]
-    adaptation = adapt(scores, days, day, hurts)
+    return options_for(await repos.users.plan_inputs(user.id), user, day, catalogue)
+
+
+def options_for(inputs: PlanInputs, user: User, day: date, catalogue: Catalogue | None = None) -> PlanOptions:
+    """``plan_options`` from history already read (``UserRepository.plan_inputs``)."""
+    hurts: list[Hurt] = [(exercise, _local_day(at, user.timezone)) for exercise, at in inputs.hurts]
+    adaptation = adapt(inputs.scores, inputs.counted_days, day, hurts)
     return options_from_settings(
-        user.settings, {f.exercise_id for f in flags}, adaptation=adaptation, catalogue=catalogue
+        user.settings, {exercise for exercise, _ in inputs.hurts}, adaptation=adaptation, catalogue=catalogue
     )
 
 
@@ -121,6 +126,15 @@ async def plan_for_day(repos: Repositories, services: Services, user: User, day:
 async def todays_routine(repos: Repositories, user: User, services: Services) -> Routine:
     """Today's routine for this user (the same one /routine, /session and the reminder give)."""
     return await plan_for_day(repos, services, user, today(user, services))
+
+
+async def todays_plan(repos: Repositories, user: User, services: Services) -> tuple[Routine, bool]:
+    """Today's routine (as ``todays_routine``) and whether a session that counts was done today, from
+    one read of the user's history."""
+    day = today(user, services)
+    inputs = await repos.users.plan_inputs(user.id)
+    options = options_for(inputs, user, day, services.catalogue)
+    return plan_routine(services.catalogue, user.id, day, options), day in inputs.counted_days
 
 
 def frozen_ranges(user: User) -> list[tuple[date, date]]:
@@ -149,9 +163,11 @@ __all__ = [
     "PlanningError",
     "end_break",
     "frozen_ranges",
+    "options_for",
     "plan_for_day",
     "plan_options",
     "today",
+    "todays_plan",
     "todays_routine",
     "touch",
 ]

@@ -1,19 +1,45 @@
-"""The database: one async engine, SQLite pragmas, migrations at start-up, one transaction per unit of work."""
+"""The database: one async engine, SQLite pragmas, migrations at start-up, one transaction per unit of work.
+
+Two kinds of unit of work:
+
+- ``Database.transaction()`` may write. On SQLite the write transactions of this process take turns
+  on an ``asyncio.Lock``, first come first served, and hold it to their end. SQLite has one write lock;
+  without the turns, a transaction that had read (or waited) while another one wrote asked for it later
+  and polled SQLite's busy handler, losing to newer writers until the 5 s busy timeout ended it with
+  "database is locked" (issue 12). With them no transaction of the bot ever waits inside SQLite for
+  another one of the bot, and none writes after another writer committed since it began.
+- ``Database.read()`` only reads, and never takes the write lock (nor the turn): it runs while a
+  writer works. What ``UserRepository.touch`` would write (a first contact, ``last_seen_at`` at most
+  once a minute) is written in a short ``transaction()`` when the block ends.
+
+The SQLite driver keeps its own transaction handling (a transaction begins at the first write), and
+each statement makes one trip to the connection's thread instead of four (``_OneTripCursor``): those
+trips, not SQLite, were most of the time a statement took.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import logging
 import os
-from collections.abc import AsyncIterator
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import aiosqlite
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, event
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.connectors.asyncio import AsyncAdapt_dbapi_cursor
+from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.util import await_only, immutabledict
 
 from storage.repositories import Repositories
 
@@ -30,12 +56,122 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
+SQLITE_POOL_SIZE = 8
+"""Connections to an SQLite file (each has a thread of its own): readers work in parallel, writers
+take turns anyway. A fixed pool, no overflow: no connection (and thread) is opened and closed per burst."""
+SQLITE_CACHE_KIB = 8192
+"""Page cache per SQLite connection (it grows only as pages are used; the pool is used last in first
+out, so under light load one or two connections hold the hot pages)."""
+POSTGRESQL_POOL_SIZE = 10
+WRITE_WAIT_SECONDS = 30.0
+"""How long a write transaction waits for the writers before it on SQLite, then fails as a busy database."""
+
+
+def _one_trip(
+    connection: sqlite3.Connection, operation: str, parameters: Any, many: bool
+) -> tuple[Any, list[Any], int, int | None]:
+    """Runs in the connection's thread: the whole statement, results and all."""
+    cursor = connection.cursor()
+    try:
+        if many:
+            cursor.executemany(operation, parameters)
+        elif parameters is None:
+            cursor.execute(operation)
+        else:
+            cursor.execute(operation, parameters)
+        rows = cursor.fetchall() if cursor.description else []
+        return cursor.description, rows, cursor.rowcount, cursor.lastrowid
+    finally:
+        cursor.close()
+
+
+class _OneTripCursor(AsyncAdapt_dbapi_cursor):
+    """SQLAlchemy's aiosqlite cursor makes four trips to the connection's thread per statement (open a
+    cursor, execute, fetch, close), each costing far more CPU than a small query in SQLite itself.
+    This one makes one: the statement runs there whole and hands back its rows, description, row count
+    and last row id."""
+
+    __slots__ = ("_description", "_lastrowid", "_rowcount")
+    _awaitable_cursor_close = False
+
+    def __init__(self, adapt_connection: Any) -> None:
+        self._adapt_connection = adapt_connection
+        self._connection = adapt_connection._connection
+        self._cursor = None  # type: ignore[assignment]
+        self._soft_closed_memoized = immutabledict()
+        self._rows = collections.deque()
+        self._description: Any = None
+        self._rowcount = -1
+        self._lastrowid: int | None = None
+
+    @property
+    def description(self) -> Any:
+        return self._description
+
+    @property
+    def rowcount(self) -> int:
+        return self._rowcount
+
+    @property
+    def lastrowid(self) -> int:
+        return self._lastrowid  # type: ignore[return-value]
+
+    @property
+    def arraysize(self) -> int:
+        return 1
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        pass
+
+    def _run(self, operation: Any, parameters: Any, many: bool) -> None:
+        driver = self._connection
+        try:
+            outcome = await_only(driver._execute(_one_trip, driver._conn, operation, parameters, many))
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+        self._description, rows, self._rowcount, self._lastrowid = outcome
+        self._rows = collections.deque(rows)
+
+    def execute(self, operation: Any, parameters: Any = None) -> Any:
+        self._run(operation, parameters, False)
+
+    def executemany(self, operation: Any, seq_of_parameters: Sequence[Any]) -> Any:
+        self._run(operation, seq_of_parameters, True)
+
+
+class _OneTripConnection(AsyncAdapt_aiosqlite_connection):
+    """The aiosqlite connection with ``_OneTripCursor``; commit and rollback make no trip when SQLite
+    has no transaction open (a unit of work that wrote nothing)."""
+
+    __slots__ = ()
+    _cursor_cls = _OneTripCursor  # type: ignore[assignment]
+
+    def commit(self) -> None:
+        if self._connection.in_transaction:
+            super().commit()
+
+    def rollback(self) -> None:
+        if self._connection.in_transaction:
+            super().rollback()
+
+
+ONE_TRIP = all(hasattr(aiosqlite.Connection, name) for name in ("_execute", "_conn", "in_transaction"))
+"""Whether this aiosqlite has what ``_OneTripCursor`` uses (else SQLAlchemy's own cursor serves)."""
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    if ONE_TRIP and type(dbapi_connection) is AsyncAdapt_aiosqlite_connection:
+        dbapi_connection.__class__ = _OneTripConnection  # same layout (no new slots): only methods change
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # the reminder tick claims and moves whole groups of users: with SQLite's default 2 MB page cache
+    # it spent a third of its time re-reading pages; in-memory temp tables serve its GROUP BY
+    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+    cursor.execute("PRAGMA temp_store=MEMORY")
     cursor.close()
 
 
@@ -76,8 +212,26 @@ def _private_database_file(path: Path) -> None:
         os.close(fd)
 
 
-def create_engine(url: str) -> AsyncEngine:
-    """An async engine; for SQLite the folder (0700) and the file (0600) are created and WAL, busy
+def pool_options(url: str, pool_size: int | None = None) -> dict[str, Any]:
+    """The pool for ``url``: a fixed size (``pool_size``, else the default for the engine), no overflow.
+
+    An in-memory SQLite database keeps SQLAlchemy's own pool (one shared connection)."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    database = parsed.database or ""
+    if backend == "sqlite" and (not database or database == ":memory:" or "mode=memory" in database):
+        return {}
+    default = SQLITE_POOL_SIZE if backend == "sqlite" else POSTGRESQL_POOL_SIZE
+    return {
+        "pool_size": pool_size or default,
+        "max_overflow": 0,
+        "pool_timeout": WRITE_WAIT_SECONDS,
+        "pool_use_lifo": True,
+    }
+
+
+def create_engine(url: str, pool_size: int | None = None) -> AsyncEngine:
+    """An async engine; for SQLite the folder (0700) and the file (0600) are created, and WAL, busy
     timeout and foreign keys are set."""
     parsed = make_url(url)
     database = parsed.database
@@ -90,19 +244,44 @@ def create_engine(url: str) -> AsyncEngine:
         path = Path(database)
         _private_folder(path.parent)
         _private_database_file(path)
-    engine = create_async_engine(url)
+    engine = create_async_engine(url, **pool_options(url, pool_size))
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
 
 
+class ReadOnlySession(Session):
+    """The session of ``Database.read()``: a statement that would write raises at once."""
+
+
+def _refuse_writes(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        raise RuntimeError("Database.read() is for reading only: write in Database.transaction()")
+
+
+def _refuse_flush(session: Session, _context: Any, _instances: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("Database.read() is for reading only: write in Database.transaction()")
+
+
+event.listen(ReadOnlySession, "do_orm_execute", _refuse_writes)
+event.listen(ReadOnlySession, "before_flush", _refuse_flush)
+
+
 class Database:
     """Owns the engine; hands out one transaction (with its repositories) per unit of work."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, pool_size: int | None = None) -> None:
         self.url = url
-        self.engine = create_engine(url)
+        self.engine = create_engine(url, pool_size)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._read_sessions = async_sessionmaker(
+            self.engine, expire_on_commit=False, autoflush=False, sync_session_class=ReadOnlySession
+        )
+        self._serialised = self.engine.dialect.name == "sqlite"
+        self._write_lock: asyncio.Lock | None = None
+        self._write_loop: asyncio.AbstractEventLoop | None = None
+        self._writer: asyncio.Task[Any] | None = None
 
     @property
     def dialect(self) -> str:
@@ -122,10 +301,66 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Repositories]:
-        """One transaction: committed when the block ends, rolled back when it raises."""
+        """One transaction that may write: committed when the block ends, rolled back when it raises.
+
+        On SQLite it waits its turn behind the other write transactions of this process and keeps it
+        to its end: keep the block short, and send nothing to Telegram inside it.
+        """
         session: AsyncSession
-        async with self._sessions() as session, session.begin():
+        async with self._writing(), self._sessions() as session, session.begin():
             yield Repositories(session)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Repositories]:
+        """A unit of work that only reads; it never takes SQLite's write lock nor waits for a writer.
+
+        A statement that writes raises. When the block ends without an error, what
+        ``repos.users.touch`` found to write (a first contact, ``last_seen_at`` older than a minute, a
+        new name) is written in a short ``transaction()``, before the caller replies.
+        """
+        session: AsyncSession
+        async with self._read_sessions() as session:
+            repos = Repositories(session, read_only=True)
+            yield repos
+        seen = repos.users.pending
+        if seen is not None:
+            async with self.transaction() as writer:
+                await writer.users.record_seen(seen)
+
+    @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[None]:
+        """SQLite: one write transaction at a time in this process, first come first served."""
+        if not self._serialised:
+            yield
+            return
+        task = asyncio.current_task()
+        if task is not None and task is self._writer:
+            raise RuntimeError(
+                "a write transaction inside another one of the same task would wait for itself"
+            )
+        lock = self._lock()
+        if lock.locked():
+            try:
+                async with asyncio.timeout(WRITE_WAIT_SECONDS):
+                    await lock.acquire()
+            except TimeoutError:
+                raise sa_exc.TimeoutError(
+                    f"database is locked: other writers held it for {WRITE_WAIT_SECONDS:g} s"
+                ) from None
+        else:
+            await lock.acquire()  # free: taken at once
+        self._writer = task
+        try:
+            yield
+        finally:
+            self._writer = None
+            lock.release()
+
+    def _lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        if self._write_lock is None or self._write_loop is not loop:  # a new event loop (tests)
+            self._write_lock, self._write_loop = asyncio.Lock(), loop
+        return self._write_lock
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -5,11 +5,31 @@ One ``Repositories`` bundle lives for one transaction (see ``Database.transactio
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Sequence
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, Integer, String, bindparam, delete, or_, select, update
+from sqlalchemy import (
+    Date,
+    Integer,
+    String,
+    Table,
+    bindparam,
+    case,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,11 +45,183 @@ from storage.models import (
 )
 
 LIVE_STATUSES = ("running", "paused")
+ENDED_STATUSES = ("completed", "stopped")
+SEEN_EVERY = timedelta(minutes=1)
+"""``users.last_seen_at`` is written at most this often: most updates then write nothing at all."""
+
+_users = typing.cast(Table, User.__table__)
+_scores = typing.cast(Table, PainScore.__table__)
+_sessions = typing.cast(Table, GuidedSession.__table__)
+_flags = typing.cast(Table, ExerciseFlag.__table__)
+
+
+def seen_changes(
+    user: User, chat_id: int, first_name: str, language_code: str | None, now: datetime
+) -> dict[str, Any]:
+    """The columns a later contact changes in the user's row ({} when none): a new chat id, name or
+    language, and ``last_seen_at`` when it is ``SEEN_EVERY`` old or something else changes anyway."""
+    changes: dict[str, Any] = {}
+    if user.chat_id != chat_id:
+        changes["chat_id"] = chat_id
+    if user.first_name != first_name:
+        changes["first_name"] = first_name
+    if language_code and user.language_code != language_code:
+        changes["language_code"] = language_code
+    last = user.last_seen_at
+    if changes or last is None or now - last >= SEEN_EVERY:
+        changes["last_seen_at"] = now
+    return changes
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """What ``UserRepository.touch`` found to write in a read-only unit of work (``Database.read``)."""
+
+    user_id: int
+    values: dict[str, Any]
+    new: bool
+    """True: insert the row (first contact); False: update ``values`` in it."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlanInputs:
+    """What the planner needs of a user's history, read in one statement (``UserRepository.plan_inputs``)."""
+
+    scores: list[tuple[date, int]]
+    """Every pain score as (local day, score), oldest first."""
+    counted_days: list[date]
+    """The local days with a session that counts, earliest first."""
+    hurts: list[tuple[str, datetime]]
+    """The exercises that hurt, as (exercise id, when it last hurt), in the order they were first flagged."""
+
+
+def typed_null(type_: Any) -> Any:
+    """A NULL of a given type: PostgreSQL matches the columns of a UNION by type (an untyped NULL in a
+    DISTINCT select is text)."""
+    return cast(null(), type_)
+
+
+def _plan_inputs_statement() -> Any:
+    """Scores, counted days and flags of ``:user_id`` in one UNION ALL: (kind, day, score, exercise, at)."""
+    user_id = bindparam("user_id", type_=Integer())
+
+    def kind(n: int) -> Any:
+        return literal_column(str(n), Integer()).label("kind")
+
+    scores = select(
+        kind(0),
+        _scores.c.local_date.label("day"),
+        cast(_scores.c.score, Integer()).label("score"),
+        typed_null(String()).label("exercise"),
+        typed_null(UTCDateTime()).label("at"),
+        _scores.c.recorded_at.label("o1"),
+        _scores.c.id.label("o2"),
+    ).where(_scores.c.user_id == user_id)
+    days = (
+        select(
+            kind(1),
+            _sessions.c.local_date,
+            typed_null(Integer()),
+            typed_null(String()),
+            typed_null(UTCDateTime()),
+            typed_null(UTCDateTime()),
+            typed_null(Integer()),
+        )
+        .where(_sessions.c.user_id == user_id, _sessions.c.counted.is_(True))
+        .distinct()
+    )
+    flags = select(
+        kind(2),
+        typed_null(Date()),
+        typed_null(Integer()),
+        _flags.c.exercise_id,
+        _flags.c.last_at,
+        typed_null(UTCDateTime()),
+        _flags.c.id,
+    ).where(_flags.c.user_id == user_id)
+    everything = union_all(scores, days, flags).subquery()
+    c = everything.c
+    return select(c.kind, c.day, c.score, c.exercise, c.at).order_by(c.kind, c.o1, c.o2, c.day)
+
+
+PLAN_INPUTS = _plan_inputs_statement()
+
+
+@dataclass(frozen=True, slots=True)
+class LatestSession:
+    """The user's latest ended session, for the after-session question."""
+
+    id: int
+    ended_at: datetime
+    answered: bool
+    """A pain score already answers it."""
+
+
+# Hot statements are built once: SQLAlchemy then finds their compiled form without rebuilding them.
+_user_id = bindparam("user_id", type_=Integer())
+USER_BY_ID = select(User).where(User.id == bindparam("user_id"))
+SCORES = (
+    select(_scores.c.recorded_at, _scores.c.local_date, _scores.c.score)
+    .where(_scores.c.user_id == _user_id)
+    .order_by(_scores.c.recorded_at, _scores.c.id)
+)
+SCORES_SINCE = SCORES.where(_scores.c.local_date > bindparam("since", type_=Date()))
+INSERT_SCORE = insert(_scores).values(
+    user_id=_user_id,
+    score=bindparam("score", type_=Integer()),
+    recorded_at=bindparam("at", type_=UTCDateTime()),
+    local_date=bindparam("day", type_=Date()),
+    session_id=bindparam("session_id", type_=Integer()),
+)
+COUNTED_PER_DAY = (
+    select(_sessions.c.local_date, func.count())
+    .where(_sessions.c.user_id == _user_id, _sessions.c.counted.is_(True))
+    .group_by(_sessions.c.local_date)
+    .order_by(_sessions.c.local_date)
+)
+COUNTED_PER_DAY_SINCE = COUNTED_PER_DAY.where(_sessions.c.local_date > bindparam("since", type_=Date()))
+
+
+def _scores_and_latest_statement() -> Any:
+    """The user's scores, then their latest ended session: (kind, at, day, score or answered, id)."""
+    latest_id = (
+        select(func.max(_sessions.c.id))
+        .where(
+            _sessions.c.user_id == _user_id,
+            _sessions.c.status.in_(ENDED_STATUSES),
+            _sessions.c.ended_at.is_not(None),
+        )
+        .scalar_subquery()
+    )
+    answered = exists().where(_scores.c.user_id == _user_id, _scores.c.session_id == _sessions.c.id)
+    scores = select(
+        literal_column("0", Integer()).label("kind"),
+        _scores.c.recorded_at.label("at"),
+        _scores.c.local_date.label("day"),
+        cast(_scores.c.score, Integer()).label("value"),
+        _scores.c.id.label("ref"),
+    ).where(_scores.c.user_id == _user_id)
+    session = select(
+        literal_column("1", Integer()),
+        _sessions.c.ended_at,
+        typed_null(Date()),
+        case((answered, 1), else_=0),
+        _sessions.c.id,
+    ).where(_sessions.c.id == latest_id)
+    both = union_all(scores, session).subquery()
+    c = both.c
+    return select(c.kind, c.at, c.day, c.value, c.ref).order_by(c.kind, c.at, c.ref)
+
+
+SCORES_AND_LATEST = _scores_and_latest_statement()
 
 
 class UserRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, *, read_only: bool = False) -> None:
         self.session = session
+        self.read_only = read_only
+        self.pending: Seen | None = None
+        """Read-only units only: what ``touch`` found to write; ``Database.read`` writes it afterwards."""
 
     async def get(self, user_id: int) -> User | None:
         return await self.session.get(User, user_id)
@@ -44,26 +236,66 @@ class UserRepository:
         now: datetime,
         default_timezone: str,
     ) -> User:
-        """The user's row, created on first contact and refreshed on every later one."""
-        user = await self.session.get(User, user_id)
+        """The user's row, created on first contact; a later contact changes it only when the name,
+        chat or language changed or ``last_seen_at`` is a minute old (``seen_changes``), so most
+        updates leave the row alone.
+
+        In a read-only unit (``Database.read``) nothing is written here: a new user is returned
+        unsaved and ``pending`` says what ``Database.read`` writes when the block ends.
+        """
+        user = (await self.session.execute(USER_BY_ID, {"user_id": user_id})).scalars().first()
         if user is None:
-            user = User(
-                id=user_id,
-                chat_id=chat_id,
-                first_name=first_name,
-                language_code=language_code,
-                timezone=default_timezone,
-                created_at=now,
-                last_seen_at=now,
-                settings={},
-            )
+            values: dict[str, Any] = {
+                "id": user_id,
+                "chat_id": chat_id,
+                "first_name": first_name,
+                "language_code": language_code,
+                "timezone": default_timezone,
+                "created_at": now,
+                "last_seen_at": now,
+                "settings": {},
+            }
+            user = User(**values)
+            if self.read_only:
+                self.pending = Seen(user_id, values, new=True)
+                return user
             self.session.add(user)
             await self.session.flush()
+            return user
+        changes = seen_changes(user, chat_id, first_name, language_code, now)
+        if changes and self.read_only:
+            self.pending = Seen(user_id, changes, new=False)
         else:
-            user.chat_id, user.first_name, user.last_seen_at = chat_id, first_name, now
-            if language_code:
-                user.language_code = language_code
+            for name, value in changes.items():
+                setattr(user, name, value)
         return user
+
+    async def record_seen(self, seen: Seen) -> None:
+        """Write what ``touch`` found in a read-only unit (a user created meanwhile is left alone)."""
+        if seen.new:
+            dialect_insert = (
+                postgresql_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+            )
+            statement: Any = (
+                dialect_insert(_users).values(seen.values).on_conflict_do_nothing(index_elements=["id"])
+            )
+        else:
+            statement = update(_users).where(_users.c.id == seen.user_id).values(seen.values)
+        await self.session.execute(statement)
+
+    async def plan_inputs(self, user_id: int) -> PlanInputs:
+        """The user's pain scores, counted days and hurt exercises, in one round trip."""
+        scores: list[tuple[date, int]] = []
+        days: list[date] = []
+        hurts: list[tuple[str, datetime]] = []
+        for kind, day, score, exercise, at in await self.session.execute(PLAN_INPUTS, {"user_id": user_id}):
+            if kind == 0:
+                scores.append((day, int(score)))
+            elif kind == 1:
+                days.append(day)
+            else:
+                hurts.append((exercise, at))
+        return PlanInputs(scores, days, hurts)
 
     async def update_settings(self, user: User, **changes: Any) -> dict[str, Any]:
         """Merge ``changes`` into the user's settings (a new dict, so the JSON column sees the change)."""
@@ -179,6 +411,14 @@ class SessionRepository:
         )
         return result.scalars().all()
 
+    async def counted_per_day(self, user_id: int, since: date | None = None) -> dict[date, int]:
+        """How many counted sessions the user completed on each local day (after ``since``), by day."""
+        if since is None:
+            result = await self.session.execute(COUNTED_PER_DAY, {"user_id": user_id})
+        else:
+            result = await self.session.execute(COUNTED_PER_DAY_SINCE, {"user_id": user_id, "since": since})
+        return {day: int(n) for day, n in result}
+
     async def interrupt_live(self, user_id: int, now: datetime) -> None:
         await self.session.execute(
             update(GuidedSession)
@@ -200,6 +440,37 @@ class PainRepository:
         self.session.add(row)
         await self.session.flush()
         return row
+
+    async def record(
+        self, user_id: int, score: int, *, at: datetime, local_date: date, session_id: int | None = None
+    ) -> None:
+        """Store a score (one INSERT, no ORM object)."""
+        await self.session.execute(
+            INSERT_SCORE,
+            {"user_id": user_id, "score": score, "at": at, "day": local_date, "session_id": session_id},
+        )
+
+    async def scores(self, user_id: int, since: date | None = None) -> list[tuple[datetime, date, int]]:
+        """The user's scores as (recorded at, local day, score), oldest first; only the local days after
+        ``since`` when given."""
+        if since is None:
+            result = await self.session.execute(SCORES, {"user_id": user_id})
+        else:
+            result = await self.session.execute(SCORES_SINCE, {"user_id": user_id, "since": since})
+        return [(at, day, int(score)) for at, day, score in result]
+
+    async def scores_and_latest_session(
+        self, user_id: int
+    ) -> tuple[list[tuple[datetime, date, int]], LatestSession | None]:
+        """``scores`` and the user's latest ended session (completed or stopped), in one round trip."""
+        scores: list[tuple[datetime, date, int]] = []
+        latest: LatestSession | None = None
+        for kind, at, day, value, ref in await self.session.execute(SCORES_AND_LATEST, {"user_id": user_id}):
+            if kind == 0:
+                scores.append((at, day, int(value)))
+            else:
+                latest = LatestSession(int(ref), at, bool(value))
+        return scores, latest
 
     async def history(self, user_id: int, since: datetime | None = None) -> Sequence[PainScore]:
         """The user's scores, oldest first."""
@@ -273,8 +544,8 @@ class ReminderRepository:
     async def due(self, now: datetime, limit: int) -> Sequence[Any]:
         """Users whose reminder is due, earliest first; rows another instance holds are skipped.
 
-        On SQLite ``FOR UPDATE`` does nothing, so ``claim`` and ``move`` only touch a user whose
-        ``next_reminder_at`` still has the value read here.
+        The tick itself reads ``due_groups``; ``claim_group`` and ``move_group`` only touch a user whose
+        ``next_reminder_at`` still has the value read.
         """
         result = await self.session.execute(
             select(User.id, User.reminder_time, User.timezone, User.next_reminder_at, User.break_until)
@@ -285,37 +556,59 @@ class ReminderRepository:
         )
         return result.all()
 
-    async def move(self, user_ids: Sequence[int], was: datetime, next_at: datetime | None) -> int:
-        """Move these users' next reminder from ``was`` to ``next_at``; a user whose time changed
-        meanwhile (e.g. ``/timezone`` committed during the tick) is left alone. Returns how many moved."""
-        if not user_ids:
-            return 0
+    async def due_groups(self, now: datetime, limit: int) -> list[tuple[str | None, str, datetime, int]]:
+        """The due reminders as groups that share a wall-clock time, a zone and a due instant, earliest
+        first: (reminder time, zone, due at, users). Nothing is read per user."""
         result = await self.session.execute(
-            update(User)
-            .where(User.id.in_(user_ids), User.next_reminder_at == was)
-            .values(next_reminder_at=next_at)
-            .execution_options(synchronize_session=False)
+            select(_users.c.reminder_time, _users.c.timezone, _users.c.next_reminder_at, func.count())
+            .where(_users.c.next_reminder_at <= now)
+            .group_by(_users.c.next_reminder_at, _users.c.reminder_time, _users.c.timezone)
+            .order_by(_users.c.next_reminder_at, _users.c.reminder_time, _users.c.timezone)
+            .limit(limit)
+        )
+        return [(time, zone, was, int(n)) for time, zone, was, n in result]
+
+    @staticmethod
+    def _group(reminder_time: str | None, zone_name: str, was: datetime) -> list[Any]:
+        """The users of one group whose ``next_reminder_at`` is still ``was``: a user whose time or
+        zone changed meanwhile (a /timezone or /remind that committed during the tick) is not in it."""
+        return [
+            _users.c.next_reminder_at == was,
+            _users.c.timezone == zone_name,
+            _users.c.reminder_time.is_(None)
+            if reminder_time is None
+            else _users.c.reminder_time == reminder_time,
+        ]
+
+    async def move_group(
+        self, reminder_time: str | None, zone_name: str, was: datetime, next_at: datetime | None
+    ) -> int:
+        """Move the group's next reminder from ``was`` to ``next_at`` in one UPDATE. Returns how many moved."""
+        result = await self.session.execute(
+            update(_users).where(*self._group(reminder_time, zone_name, was)).values(next_reminder_at=next_at)
         )
         return self._rows(result)
 
-    async def claim(self, user_ids: Sequence[int], local_date: date, was: datetime, now: datetime) -> int:
-        """Insert a claimed delivery for each user and local day, due when their reminder was due.
-
-        One INSERT ... SELECT for the whole group, only for users whose ``next_reminder_at`` is still
-        ``was``; a delivery that already exists for the same user and day is left alone (ON CONFLICT
-        DO NOTHING), so nobody gets two reminders for one day. Returns how many rows were inserted.
-        """
-        if not user_ids:
-            return 0
+    async def claim_group(
+        self, reminder_time: str | None, zone_name: str, was: datetime, local_date: date, now: datetime
+    ) -> int:
+        """Insert a claimed delivery for ``local_date``, due at ``was``, for every user of the group who
+        is not on a break that day: one INSERT ... SELECT. A delivery that already exists for the same
+        user and day is left alone (ON CONFLICT DO NOTHING), so nobody gets two reminders for one day.
+        Returns how many rows were inserted."""
+        day = bindparam("day", local_date, type_=Date())
         columns = ["user_id", "local_date", "due_at", "claimed_at", "status", "attempts"]
         rows = select(
-            User.id,
-            bindparam("day", local_date, type_=Date()),
-            User.next_reminder_at,
+            _users.c.id,
+            day,
+            _users.c.next_reminder_at,
             bindparam("now", now, type_=UTCDateTime()),
             bindparam("status", "claimed", type_=String()),
             bindparam("attempts", 0, type_=Integer()),
-        ).where(User.id.in_(user_ids), User.next_reminder_at == was)
+        ).where(
+            *self._group(reminder_time, zone_name, was),
+            or_(_users.c.break_until.is_(None), _users.c.break_until < day),
+        )
         dialect_insert = (
             postgresql_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
         )
@@ -446,11 +739,12 @@ class ReminderRepository:
 
 
 class Repositories:
-    """The repositories of one transaction."""
+    """The repositories of one transaction (``read_only``: of one ``Database.read`` unit)."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, *, read_only: bool = False) -> None:
         self.session = session
-        self.users = UserRepository(session)
+        self.read_only = read_only
+        self.users = UserRepository(session, read_only=read_only)
         self.sessions = SessionRepository(session)
         self.pain = PainRepository(session)
         self.flags = FlagRepository(session)

@@ -56,7 +56,9 @@ async def test_whole_session_from_start_to_pain_answer(bot: BotUnderTest) -> Non
     assert "How is your back right now?" in done.text and "🔥" in done.text
     assert [label for label in done.button_labels] == [str(n) for n in range(11)]
     # the countdown was edited in place, and transitions arrived as new messages that were tidied away
-    countdowns = [{v.text for v in m.versions if "left" in v.text} for m in user.messages if "/" in m.text[:4]]
+    countdowns = [
+        {v.text for v in m.versions if "left" in v.text} for m in user.messages if "/" in m.text[:4]
+    ]
     assert any(len(texts) >= 2 for texts in countdowns)
     transient = [m for m in user.messages if m.text.startswith(("💪", "😮‍💨", "🔄", "➡️"))]
     assert transient and all(m.deleted for m in transient)

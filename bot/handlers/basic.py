@@ -7,7 +7,7 @@ from telegram import Update
 from bot import render, safety
 from bot.context import BotContext
 from bot.handlers.privacy import is_private
-from bot.users import PlanningError, today, todays_routine, touch
+from bot.users import PlanningError, todays_plan, touch
 from content.lookup import LookupResult
 
 
@@ -91,17 +91,19 @@ async def _show_exercise(update: Update, context: BotContext, query: str) -> Non
 
 
 async def routine(update: Update, context: BotContext) -> None:
-    """Today's routine with its doses and a Start button."""
+    """Today's routine with its doses and a Start button (it only reads: ``Database.read``)."""
     assert update.effective_message
     services = context.services
-    async with services.db.transaction() as repos:
+    problem: str | None = None
+    async with services.db.read() as repos:
         user = await touch(repos, update, services)
         try:
-            plan = await todays_routine(repos, user, services)
+            plan, done = await todays_plan(repos, user, services)
         except PlanningError as exc:
-            await update.effective_message.reply_text(str(exc))
-            return
-        done = await repos.sessions.completed_on(user.id, today(user, services))
+            problem = str(exc)
+    if problem is not None:  # replied after the unit of work: no request while it is open
+        await update.effective_message.reply_text(problem)
+        return
     await update.effective_message.reply_text(
         render.routine_message(plan, done_today=done), reply_markup=render.routine_keyboard()
     )

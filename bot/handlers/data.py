@@ -36,13 +36,14 @@ async def progress(update: Update, context: BotContext) -> None:
     services = context.services
     assert update.effective_chat is not None
     chat_id = update.effective_chat.id
-    async with services.db.transaction() as repos:
+    async with services.db.read() as repos:
         user = await touch(repos, update, services)
         day = today(user, services)
-        scores = [(s.local_date, s.score) for s in await repos.pain.history(user.id)]
-        days = await repos.sessions.counted_days(user.id)
-    recent_scores = [s for s in scores if s[0] > day - timedelta(days=30)]
-    recent_days = [d for d in days if d > day - timedelta(days=30)]
+        since = day - timedelta(days=30)
+        recent_scores = [
+            (local_day, value) for _, local_day, value in await repos.pain.scores(user.id, since)
+        ]
+        recent_days = list(await repos.sessions.counted_per_day(user.id, since))
     if not recent_scores and not recent_days:
         await context.bot.send_message(chat_id, render.NO_PROGRESS_YET)
         return

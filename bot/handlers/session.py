@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from datetime import datetime, timedelta
 
@@ -17,7 +18,7 @@ from bot.parsing import parse_int
 from bot.runner import SessionRunner
 from bot.text import MESSAGE_LIMIT, fit, visible_length
 from bot.users import PlanningError, frozen_ranges, today, todays_routine, touch
-from storage.repositories import Repositories
+from storage.repositories import LatestSession
 
 PAIN_USAGE = "Send a whole number from 0 to 10, for example /pain 3.\n0 = no pain, 10 = worst imaginable. Nothing was saved."
 OPEN_QUESTION = timedelta(hours=6)
@@ -210,44 +211,45 @@ async def _record_pain(
     async with services.db.transaction() as repos:
         user = await touch(repos, update, services)
         day = today(user, services)
+        history, latest = await repos.pain.scores_and_latest_session(user.id)
         if answer_open_question and session_id is None:
-            session_id = await _open_question(repos, user.id, now)
-        await repos.pain.add(user.id, score, at=now, local_date=day, session_id=session_id)
-        history = await repos.pain.history(user.id)
-    scores = [Score(s.recorded_at, s.local_date, s.score) for s in history]
+            session_id = open_question(latest, now)
+        await repos.pain.record(user.id, score, at=now, local_date=day, session_id=session_id)
+    scores = with_score(
+        [Score(at, local_day, value) for at, local_day, value in history], Score(now, day, score)
+    )
     feedback = pain_feedback(scores, day)
     await context.bot.send_message(update.effective_chat.id, stats_render.pain_reply(feedback))
 
 
-async def _open_question(repos: Repositories, user_id: int, now: datetime) -> int | None:
-    """The user's latest session, if it ended in the last few hours and its question is unanswered."""
-    sessions = await repos.sessions.history(user_id)
-    ended = [s for s in sessions if s.status in ("completed", "stopped") and s.ended_at is not None]
-    if not ended or ended[-1].ended_at is None or now - ended[-1].ended_at > OPEN_QUESTION:
+def open_question(latest: LatestSession | None, now: datetime) -> int | None:
+    """The user's latest ended session, if it ended in the last few hours and its question is unanswered."""
+    if latest is None or latest.answered or now - latest.ended_at > OPEN_QUESTION:
         return None
-    latest = ended[-1]
-    if await repos.pain.for_session(user_id, latest.id) is not None:
-        return None
-    return int(latest.id)
+    return latest.id
+
+
+def with_score(scores: list[Score], new: Score) -> list[Score]:
+    """``scores`` (ordered as stored: by time, then as recorded) with ``new``, just recorded, in its place."""
+    place = bisect.bisect_right([s.at for s in scores], new.at)
+    return [*scores[:place], new, *scores[place:]]
 
 
 async def stats(update: Update, context: BotContext) -> None:
     """/stats: streak, sessions, pain and the trend in words."""
     services = context.services
     assert update.effective_chat is not None
-    async with services.db.transaction() as repos:
+    async with services.db.read() as repos:
         user = await touch(repos, update, services)
         day = today(user, services)
-        days = await repos.sessions.counted_days(user.id)
+        per_day = await repos.sessions.counted_per_day(user.id)
         frozen = frozen_ranges(user)
-        sessions = await repos.sessions.history(user.id)
-        history = await repos.pain.history(user.id)
-    scores = [Score(s.recorded_at, s.local_date, s.score) for s in history]
-    completed = [s for s in sessions if s.counted]
+        history = await repos.pain.scores(user.id)
+    scores = [Score(at, local_day, value) for at, local_day, value in history]
     await context.bot.send_message(
         update.effective_chat.id,
         stats_render.stats_text(
-            days, completed_total=len(completed), scores=scores, today=day, frozen=frozen
+            list(per_day), completed_total=sum(per_day.values()), scores=scores, today=day, frozen=frozen
         ),
         reply_markup=stats_render.stats_keyboard(),
     )
