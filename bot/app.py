@@ -32,6 +32,7 @@ from bot.handlers import basic, data, links, privacy, reminders, session, settin
 from bot.media import ExercisePictures
 from bot.metrics import METRICS_KEY, Metrics
 from bot.observed_request import ObservedRequest
+from bot.parsing import BARE_NUMBER
 from bot.processor import PerChatUpdateProcessor
 from bot.reminders import ReminderService
 from bot.runner import SessionRunner
@@ -129,9 +130,7 @@ def _add_handlers(app: AnyApplication) -> None:
     app.add_handler(CommandHandler("break", settings.break_command))
     app.add_handler(CallbackQueryHandler(session.on_button))
     app.add_handler(MessageHandler(filters.COMMAND, basic.unknown_command))
-    app.add_handler(
-        MessageHandler(filters.Regex(session.BARE_NUMBER) & ~filters.COMMAND, session.bare_number)
-    )
+    app.add_handler(MessageHandler(filters.Regex(BARE_NUMBER) & ~filters.COMMAND, session.bare_number))
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, basic.free_text))
     app.add_error_handler(on_error)
 

@@ -21,6 +21,9 @@ MAX_TIME_CHARS = 32
 MAX_ZONE_CHARS = 64
 """The longest IANA name is 32 characters; a city or an offset is shorter."""
 
+BARE_NUMBER = re.compile(r"^\s*[-+]?\d+([.,]\d+)?\s*$")
+"""A message that is only a number (a pain score, or an attempt at one): the pain handler takes it, and
+in a group it gets the pointer to the private chat."""
 _INTEGER = re.compile(rf"-?[0-9]{{1,{MAX_DIGITS}}}")
 
 

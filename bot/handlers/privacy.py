@@ -20,6 +20,7 @@ from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, 
 from telegram.ext import ApplicationHandlerStop
 
 from bot.context import BotContext
+from bot.parsing import BARE_NUMBER
 
 ANONYMOUS_ADMIN_ID = 1087968824
 """Telegram's GroupAnonymousBot: the sender of messages by anonymous group admins."""
@@ -45,7 +46,6 @@ DEEP_LINKS = frozenset(
 )
 """Commands a ``t.me/<bot>?start=<command>`` link may open in the private chat."""
 _COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,64})(?:@([A-Za-z0-9_]{1,64}))?(?:\s|$)")
-_BARE_NUMBER = re.compile(r"^\s*[-+]?\d+([.,]\d+)?\s*$")
 
 
 def command_of(text: str | None) -> tuple[str, str | None] | None:
@@ -108,7 +108,7 @@ async def guard(update: Update, context: BotContext) -> None:
 
 async def _in_group(message: Message, parsed: tuple[str, str | None] | None, context: BotContext) -> None:
     if parsed is None:
-        if message.text and _BARE_NUMBER.match(message.text):
+        if message.text and BARE_NUMBER.match(message.text):
             await _send_private_pointer(message, "pain", context)
         raise ApplicationHandlerStop  # chatter in a group is not for the bot
     command = parsed[0]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import bisect
-import re
 from datetime import datetime, timedelta
 
 from telegram import Message, Update
@@ -23,7 +22,6 @@ from storage.repositories import LatestSession
 PAIN_USAGE = "Send a whole number from 0 to 10, for example /pain 3.\n0 = no pain, 10 = worst imaginable. Nothing was saved."
 OPEN_QUESTION = timedelta(hours=6)
 """A bare number answers the after-session question for this long; later it is just a score."""
-BARE_NUMBER = re.compile(r"^\s*[-+]?\d+([.,]\d+)?\s*$")
 
 
 def _runner(services: Services) -> SessionRunner:
