@@ -1,9 +1,10 @@
 """The session runner: drives guided sessions in the chat, from the database, on any instance.
 
 One message per exercise (the "card") shows the cues, the dose and a countdown that is edited
-silently at most once every ``EDIT_SECONDS`` (scaled by TIMER_SCALE). A transition (rest over,
-switch sides, next exercise, done) arrives as a new short message so the phone buzzes; the previous
-one is deleted to keep the chat tidy. The state machine lives in ``bot.domain.session``.
+silently at most once every ``EDIT_SECONDS`` (scaled by TIMER_SCALE), and only where someone would
+notice. A step a person acts on (a hold starts or ends, the sides switch) arrives as a new short
+message so the phone buzzes; an exercise's step messages are deleted together when it ends, to keep
+the chat tidy. The state machine lives in ``bot.domain.session``.
 
 A session is not tied to a process. Its whole state, what the chat shows of it and its next moment
 (``next_at``: a phase ends, the countdown is due an edit) are saved after every step. Every operation
@@ -32,7 +33,7 @@ from telegram.ext import ContextTypes, Job
 from bot import metrics, safety
 from bot import session_render as view
 from bot.callbacks import Action
-from bot.domain.session import SessionState
+from bot.domain.session import Phase, SessionState
 from bot.domain.streaks import StreakSummary, streak_summary
 from bot.locks import UserLocks
 from bot.users import end_break, frozen_ranges, today
@@ -486,18 +487,18 @@ class SessionRunner:
 
         Edits of the card by the timer come at least ``EDIT_SECONDS`` apart, whatever the phases'
         lengths: a phase change that comes sooner is announced by its short message at once, and the
-        card catches up as soon as the rule allows; the card is closed (edited) when its exercise ends,
-        so the last countdown edit of an exercise keeps clear of that.
+        card catches up as soon as the rule allows. A countdown edit is made only while at least
+        ``EDIT_SECONDS`` of its phase are left: "0:02 left" is out of date before anyone reads it (and
+        the card is closed, an edit, when its exercise ends).
         """
         step = self._step
         edited = live.edited_at or now
         next_edit = max(edited + step, now)  # the soonest the card may change again
-        wanted = max(edited + step * (COUNTDOWN_SECONDS / EDIT_SECONDS), now)  # the countdown's pace
+        wanted = max(edited + step * (self._pace(live.state) / EDIT_SECONDS), now)  # the countdown's pace
         wakes: list[datetime] = []
         deadline = live.state.next_deadline()
         if deadline is not None:
-            room = step if live.state.last_phase_of_item else timedelta(0)
-            wakes.append(wanted if wanted + room <= deadline else deadline)
+            wakes.append(wanted if wanted + step <= deadline else deadline)
         elif live.card_behind:
             wakes.append(next_edit)
         if live.dirty:
@@ -673,9 +674,15 @@ class SessionRunner:
         if text == live.last_text:
             live.card_behind = False
             return  # Telegram rejects an edit that changes nothing
+        state = live.state
+        if self._short(state.phase):  # the card only shows progress: it follows at a slower pace
+            spacing = max(spacing, self._pace(state))
         step = timedelta(seconds=max(spacing, EDIT_SECONDS) * self._scale)
-        if not force and live.edited_at is not None and now - live.edited_at < step:
-            live.card_behind = True  # caught up by the next tick
+        if not force and (
+            (live.edited_at is not None and now - live.edited_at < step)
+            or not self._worth_showing(state, now)
+        ):
+            live.card_behind = True  # caught up by the next tick, or by the next phase
             return
         try:
             await self._bot.edit_message_text(
@@ -693,6 +700,31 @@ class SessionRunner:
             live.card_behind = True
             raise
         live.last_text, live.edited_at, live.card_behind = text, self.services.clock.now(), False
+
+    @staticmethod
+    def _short(phase: Phase) -> bool:
+        """Over before the countdown would move: a rest, a switch, a counted hold."""
+        return phase.timed and phase.seconds <= COUNTDOWN_SECONDS
+
+    @classmethod
+    def _pace(cls, state: SessionState) -> float:
+        """Nominal seconds between the timer's edits of the card: the countdown's step; twice that while
+        the phases are too short for a countdown (a counted hold and its rest: the card then only
+        shows how far along the exercise is, and the step messages keep the rhythm)."""
+        return 2 * COUNTDOWN_SECONDS if cls._short(state.phase) else COUNTDOWN_SECONDS
+
+    @classmethod
+    def _worth_showing(cls, state: SessionState, now: datetime) -> bool:
+        """Whether a timer's edit of the card would tell anyone something. Not when its phase has its
+        own message and is over before the countdown would move (a rest of 5 s, a switch, a counted
+        hold: the message said it), nor in the last ``EDIT_SECONDS`` of a phase ("0:02 left" is out
+        of date before it is read). The card catches up with the next phase."""
+        phase = state.phase
+        if not phase.timed or state.status != "running":
+            return True
+        if state.announced and cls._short(phase):
+            return False
+        return state.remaining(now) >= EDIT_SECONDS
 
     async def _delete_card(self, live: Live) -> None:
         if live.card_id is not None:
@@ -716,7 +748,7 @@ class SessionRunner:
 
     async def _transition(self, live: Live, now: datetime) -> None:
         """A short message that makes the phone buzz, sent at most once per step, whoever runs it."""
-        if live.announced < live.state.index and await self._announce(live):
+        if live.announced < live.state.index and live.state.announced and await self._announce(live):
             message = await self._send(live, view.transition_text(live), None)
             if message is not None:
                 live.transients.append(message.message_id)

@@ -10,7 +10,7 @@ from telegram import InlineKeyboardMarkup
 
 from bot import safety
 from bot.callbacks import Action
-from bot.domain.session import Phase
+from bot.domain.session import COUNTED_HOLD_SECONDS, Phase
 from bot.domain.streaks import StreakSummary, streak_phrase
 from bot.render import button, dose_today, keyboard
 from bot.text import escape
@@ -126,9 +126,13 @@ def transition_text(live: Live) -> str:
     """A short message that makes the phone buzz: the hold ended, the sides switch, a rest is over."""
     item, phase = live.current, live.state.phase
     if phase.kind == "hold":
-        return f"💪 Hold — {phase.rep} of {item.reps}" + (
-            f", {side_label(item, phase)}" if item.sides == "each" else ""
-        )
+        side = f", {side_label(item, phase)}" if item.sides == "each" else ""
+        text = f"💪 Hold — {phase.rep} of {item.reps}{side}"
+        if phase.seconds <= COUNTED_HOLD_SECONDS:  # counted: the rest after it has no message
+            text += f"\nCount to {phase.seconds}, then let go"
+            if phase.rep < item.reps and item.rest_seconds:
+                text += f" and rest {item.rest_seconds} s"
+        return text
     if phase.kind == "rest":
         return f"😮‍💨 Rest {phase.seconds} s — release gently"
     if phase.kind == "switch":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 import time
 from collections import defaultdict
 from collections.abc import Iterator
@@ -182,3 +183,45 @@ async def test_a_restart_the_next_day_closes_yesterdays_session(make_bot: BotFac
             rows = await repos.sessions.history(1001)
         assert rows[-1].status == "interrupted"
         assert not any("restarted" in m.text for m in user.messages)
+
+
+async def test_a_counted_hold_buzzes_once_per_repetition_and_no_edit_shows_the_last_seconds(
+    make_bot: BotFactory,
+) -> None:
+    """Issue 12: fewer Telegram calls per guided minute without a worse session. A hold short enough
+    to count (bridging, 6 s) gets one message per repetition that says when to let go; a long one
+    (11 s) keeps both buzzes; the countdown never shows a number that is gone before it is read."""
+    async with make_bot(timer_scale=0.1) as bot:  # no phase may pass unseen on a slow machine
+        bot.services.pictures = None  # a picture drawn cold would hold up the first step
+        user = bot.user()
+        await user.send("/start")
+        catalogue = bot.services.catalogue
+        routine = Routine(
+            date(2026, 3, 1),
+            (
+                RoutineItem(catalogue["bridging"], 6, 3, "both", 5),
+                RoutineItem(catalogue["knee-to-chest"], 11, 2, "both", 5),
+            ),
+        )
+        async with bot.db.transaction() as repos:
+            row = await repos.users.get(1001)
+        assert row is not None and bot.services.runner is not None
+        await bot.services.runner.start(row, 1001, routine)
+        await user.wait_for(lambda m: "How is your back" in m.text, timeout=30)
+        steps = [m.text for m in user.messages if m.text.startswith(("💪", "😮‍💨", "🔄"))]
+        assert steps == [
+            "💪 Hold — 1 of 3\nCount to 6, then let go and rest 5 s",
+            "💪 Hold — 2 of 3\nCount to 6, then let go and rest 5 s",
+            "💪 Hold — 3 of 3\nCount to 6, then let go",
+            "💪 Hold — 1 of 2",
+            "😮‍💨 Rest 5 s — release gently",
+            "💪 Hold — 2 of 2",
+        ]
+        shown = [
+            int(seconds)
+            for m in user.messages
+            if m.text.startswith(("1/", "2/"))
+            for text in [*m.edits, m.text][1:]  # what each edit showed
+            for seconds in re.findall(r"⏱ 0:(\d\d) left", text)
+        ]
+        assert shown and min(shown) >= EDIT_SECONDS, shown

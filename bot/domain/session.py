@@ -14,6 +14,11 @@ from typing import Any, Literal
 
 from content.planner import LEAD_IN_SECONDS, SWITCH_SECONDS, Routine
 
+COUNTED_HOLD_SECONDS = 10
+"""A hold this short (or shorter) is counted by the person, like a physiotherapist's "hold for a count
+of five": its step message says when to let go, and the rest after it gets no message of its own. A
+buzz every few seconds would be noise, and each one is a Telegram call."""
+
 PhaseKind = Literal["lead_in", "hold", "rest", "switch", "manual"]
 Status = Literal["running", "paused", "finished", "stopped"]
 
@@ -77,8 +82,6 @@ class SessionState:
     """Real seconds left in the current phase while paused."""
     skipped: set[int] = field(default_factory=set)
     hurt: set[int] = field(default_factory=set)
-    interrupted: bool = False
-    """Paused by a restart of the bot rather than by the user."""
     hurt_pending: int | None = None
     """The exercise the user said hurts: the session waits, paused, until they choose to skip it and go
     on, or to stop for today. Nothing moves meanwhile."""
@@ -111,6 +114,16 @@ class SessionState:
         """The current phase is its exercise's last one (the next phase belongs to another, or none)."""
         following = self.index + 1
         return following >= len(self.phases) or self.phases[following].item != self.item
+
+    @property
+    def announced(self) -> bool:
+        """The current phase deserves its own step message (a buzz): all do, but the rest after a
+        counted hold, whose message has already said when to let go."""
+        phase = self.phase
+        if phase.kind != "rest" or not self.index:
+            return True
+        before = self.phases[self.index - 1]
+        return not (before.kind == "hold" and before.seconds <= COUNTED_HOLD_SECONDS)
 
     def remaining(self, now: datetime) -> int:
         """Nominal seconds left in the current phase, rounded up (what the countdown shows)."""
@@ -213,7 +226,7 @@ class SessionState:
             if left is None or left <= 0:
                 left = self.phase.seconds * self.scale
             self.ends_at = now + timedelta(seconds=left)
-        self.paused_remaining, self.status, self.interrupted = None, "running", False
+        self.paused_remaining, self.status = None, "running"
         return True
 
     def restart_phase(self, now: datetime) -> bool:
@@ -221,14 +234,6 @@ class SessionState:
         if self.status != "running" or not self.phase.timed:
             return False
         self.ends_at = now + timedelta(seconds=self.phase.seconds * self.scale)
-        return True
-
-    def interrupt(self) -> bool:
-        """The bot restarted mid-session: pause at the start of the current phase, flagged for the user."""
-        if not self.live:
-            return False
-        self.ends_at, self.status, self.interrupted = None, "paused", True
-        self.paused_remaining = self.phase.seconds * self.scale if self.phase.timed else None
         return True
 
     def skip(self, now: datetime, *, hurt: bool = False) -> bool:
@@ -240,7 +245,6 @@ class SessionState:
         (self.hurt if hurt else self.skipped).add(item)
         following = next((i for i, p in enumerate(self.phases) if p.item > item), len(self.phases))
         self.status = "running"
-        self.interrupted = False
         self._enter(following, now)
         return True
 
@@ -273,7 +277,6 @@ class SessionState:
             "paused_remaining": self.paused_remaining,
             "skipped": sorted(self.skipped),
             "hurt": sorted(self.hurt),
-            "interrupted": self.interrupted,
             "hurt_pending": self.hurt_pending,
         }
 
@@ -292,6 +295,5 @@ class SessionState:
             paused_remaining=data.get("paused_remaining"),
             skipped=set(data.get("skipped", [])),
             hurt=set(data.get("hurt", [])),
-            interrupted=bool(data.get("interrupted", False)),
             hurt_pending=None if data.get("hurt_pending") is None else int(data["hurt_pending"]),
         )

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from bot.domain.session import SessionState, build_phases
+from bot.domain.session import COUNTED_HOLD_SECONDS, SessionState, build_phases
 from content.catalogue import Catalogue, load_catalogue
 from content.planner import LEAD_IN_SECONDS, Routine, RoutineItem
 
@@ -37,6 +37,24 @@ def test_timeline_has_lead_in_holds_rests_and_switch(catalogue: Catalogue) -> No
         ("hold", 1, 1), ("rest", 1, 2), ("hold", 1, 2),
     ]  # fmt: skip
     assert sum(p.seconds for p in build_phases(routine)) == routine.seconds
+
+
+def test_the_rest_after_a_counted_hold_has_no_message_of_its_own(catalogue: Catalogue) -> None:
+    def announced(hold: int) -> list[tuple[str, bool]]:
+        state = SessionState.start(routine_of(catalogue, ("bridging", hold, 2, "both")), T0)
+        steps = [(state.phase.kind, state.announced)]
+        while (deadline := state.next_deadline()) is not None and state.advance(deadline) and state.live:
+            steps.append((state.phase.kind, state.announced))
+        return steps
+
+    counted = [("lead_in", True), ("hold", True), ("rest", False), ("hold", True)]
+    assert announced(5) == announced(COUNTED_HOLD_SECONDS) == counted
+    assert announced(COUNTED_HOLD_SECONDS + 1) == [
+        ("lead_in", True),
+        ("hold", True),
+        ("rest", True),
+        ("hold", True),
+    ]
 
 
 def test_advances_by_itself_when_a_hold_ends(catalogue: Catalogue) -> None:
@@ -145,17 +163,6 @@ def test_manual_phase_waits_for_done(catalogue: Catalogue) -> None:
     assert state.phase.kind == "manual" and state.next_deadline() is None
     assert not state.advance(at(10_000))
     assert state.done(at(10_001)) and state.status == "finished"
-
-
-def test_interrupt_pauses_at_the_start_of_the_current_phase_and_round_trips(catalogue: Catalogue) -> None:
-    state = SessionState.start(routine_of(catalogue, ("piriformis", 10, 2, "each")), T0)
-    state.advance(at(13))
-    assert state.interrupt() and state.status == "paused" and state.interrupted
-    restored = SessionState.from_dict(state.to_dict())
-    assert restored == state
-    assert restored.remaining(at(99_999)) == 10
-    restored.resume(at(100))
-    assert restored.remaining(at(100)) == 10 and not restored.interrupted
 
 
 def test_unknown_snapshot_version_is_rejected() -> None:
