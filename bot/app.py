@@ -20,9 +20,10 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
-from telegram.request import BaseRequest, HTTPXRequest
+from telegram.request import BaseRequest
 
 from bot import polling, ratelimit, render
+from bot.aiohttp_request import AiohttpRequest
 from bot.charts import warm_up
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
@@ -77,7 +78,7 @@ def build_application(
     )
     # --- issue 11: every Bot API request is measured (bot.observed_request); webhook mode has no Updater
     metrics = Metrics()
-    polls = get_updates_request or request or HTTPXRequest(connection_pool_size=1)
+    polls = get_updates_request or request or AiohttpRequest(connection_pool_size=1)
     if settings.webhook_url:
         builder = builder.updater(None)  # bot.web puts the updates on application.update_queue
     # ---
@@ -88,7 +89,7 @@ def build_application(
     else:
         pool = settings.concurrent_updates + 8  # what the builder's connection_pool_size/pool_timeout made
         builder = builder.request(
-            ObservedRequest(HTTPXRequest(connection_pool_size=pool, pool_timeout=10.0), metrics)
+            ObservedRequest(AiohttpRequest(connection_pool_size=pool, pool_timeout=10.0), metrics)
         )
         if settings.api_base_url:
             builder = builder.base_url(settings.api_base_url)

@@ -1,6 +1,6 @@
 """The Bot API request layer, measured: every call and every failure, by method and kind.
 
-``ObservedRequest`` wraps PTB's ``HTTPXRequest`` (or, in tests, the fake's ``FakeRequest``) and sees each
+``ObservedRequest`` wraps ``bot.aiohttp_request.AiohttpRequest`` (or, in tests, the fake's ``FakeRequest``) and sees each
 HTTP exchange once — every retry of the rate limiter too — before PTB turns it into a result or an
 exception.  Kinds of failure: ``429`` (flood control), ``5xx``, ``4xx`` (blocked, bad request, …),
 ``timeout`` (PTB's ``TimedOut``) and ``network`` (any other transport error).

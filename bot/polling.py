@@ -22,8 +22,9 @@ from telegram import Update
 from telegram.constants import UpdateType
 from telegram.error import InvalidToken, NetworkError, RetryAfter
 from telegram.ext import Application, BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler
-from telegram.request import BaseRequest, HTTPXRequest, RequestData
+from telegram.request import BaseRequest, RequestData
 
+from bot.aiohttp_request import AiohttpRequest
 from bot.wrapped_request import WrappedRequest
 
 log = logging.getLogger(__name__)
@@ -197,4 +198,4 @@ async def connect(
 
 def polling_request(inner: BaseRequest | None = None) -> SkipUnparsableUpdates:
     """The ``getUpdates`` request: ``inner`` (by default, what PTB's builder would make) behind the skip."""
-    return SkipUnparsableUpdates(inner if inner is not None else HTTPXRequest(connection_pool_size=1))
+    return SkipUnparsableUpdates(inner if inner is not None else AiohttpRequest(connection_pool_size=1))

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Literal
 
-import httpx
+import aiohttp
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import ContextTypes
 
@@ -96,8 +96,9 @@ class Outcome:
     retry_after: float = 0.0
 
 
-NOT_SENT_CAUSES = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-"""Transport errors raised before any byte of the request left: safe to retry."""
+NOT_SENT_CAUSES = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
+"""Transport errors (``bot.aiohttp_request``) raised before any byte of the request left: no connection
+could be opened, or none became free in time. Safe to retry."""
 
 
 def classify(exc: BaseException) -> Outcome:
@@ -112,7 +113,7 @@ def classify(exc: BaseException) -> Outcome:
         return Outcome("rejected", f"rejected: {exc.message}"[:200])
     cause = exc.__cause__
     if isinstance(exc, TimedOut):
-        if isinstance(cause, NOT_SENT_CAUSES) or "Pool timeout" in exc.message:
+        if isinstance(cause, NOT_SENT_CAUSES):
             return Outcome("retry", f"not sent: {exc.message}"[:200])
         return Outcome("unknown", "timed out after the request was sent; it may have arrived")
     if isinstance(exc, NetworkError):

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import aiohttp
 import httpx
 import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
@@ -36,8 +37,8 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.request import HTTPXRequest
 
+from bot.aiohttp_request import AiohttpRequest
 from tests.harness import (
     NOT_MODIFIED,
     ChatUser,
@@ -117,13 +118,14 @@ class TinyBot:
 
 @asynccontextmanager
 async def tiny_bot(fake: FakeBotApi, base_url: str | None = None) -> AsyncIterator[TinyBot]:
-    """The tiny bot, in-process through FakeRequest or, with ``base_url``, over HTTP with HTTPXRequest."""
+    """The tiny bot, in-process through FakeRequest or, with ``base_url``, over HTTP with the bot's own
+    request layer (``bot.aiohttp_request``)."""
     tracker = TrackingProcessor()
     builder = Application.builder().token(fake.token).concurrent_updates(tracker)
     if base_url is None:
         builder = builder.request(FakeRequest(fake)).get_updates_request(FakeRequest(fake))
     else:
-        builder = builder.base_url(base_url)
+        builder = builder.base_url(base_url).request(AiohttpRequest()).get_updates_request(AiohttpRequest(1))
     app = builder.build()
     bot = TinyBot(app, fake, tracker)
 
@@ -547,11 +549,11 @@ def test_fail_next_rejects_what_ptb_would_misread() -> None:
 
 # --- fault kinds of issue 9: what the client sees, and whether Telegram performed the call ---------
 
-FAULTS = [  # (kind, exception PTB raises, text or httpx cause it carries, performed by "Telegram")
+FAULTS = [  # (kind, exception PTB raises, text or aiohttp cause it carries, performed by "Telegram")
     ("bad_gateway", NetworkError, "Bad Gateway", False),
-    ("refused", NetworkError, httpx.ConnectError, False),
-    ("reset_after", NetworkError, httpx.RemoteProtocolError, True),
-    ("timeout_after", TimedOut, httpx.ReadTimeout, True),
+    ("refused", NetworkError, aiohttp.ClientConnectorError, False),
+    ("reset_after", NetworkError, aiohttp.ServerDisconnectedError, True),
+    ("timeout_after", TimedOut, aiohttp.SocketTimeoutError, True),
     ("invalid_json", TelegramError, "Invalid server response", False),
     ("retry_after", RetryAfter, "retry in", False),
     ("forbidden", Forbidden, "blocked", False),
@@ -595,9 +597,9 @@ async def test_fault_for_a_number_of_seconds(client: Bot, fake: FakeBotApi) -> N
 
 HTTP_FAULTS = [  # over TCP a reset before the fake read the request looks like one after it
     ("bad_gateway", NetworkError, "Bad Gateway", False),
-    ("refused", NetworkError, httpx.TransportError, False),
-    ("reset_after", NetworkError, httpx.RemoteProtocolError, True),
-    ("timeout_after", TimedOut, httpx.ReadTimeout, True),
+    ("refused", NetworkError, aiohttp.ClientError, False),
+    ("reset_after", NetworkError, aiohttp.ServerDisconnectedError, True),
+    ("timeout_after", TimedOut, aiohttp.SocketTimeoutError, True),
     ("invalid_json", TelegramError, "Invalid server response", False),
     ("retry_after", RetryAfter, "retry in", False),
     ("forbidden", Forbidden, "blocked", False),
@@ -609,7 +611,7 @@ async def test_fault_kinds_over_http(
     fake: FakeBotApi, kind: Any, expected: type[BaseException], detail: Any, performed: bool
 ) -> None:
     async with FakeHttpServer(fake) as server:
-        request = HTTPXRequest(read_timeout=0.5, connect_timeout=1)
+        request = AiohttpRequest(read_timeout=0.5, connect_timeout=1)
         async with Bot(fake.token, base_url=server.base_url, request=request) as client:
             fake.fail_next("sendMessage", kind, chat_id=5)
             with pytest.raises(expected) as caught:
@@ -622,13 +624,13 @@ async def test_fault_kinds_over_http(
 
 async def test_refused_connections_over_http_never_reach_the_fake(fake: FakeBotApi) -> None:
     async with FakeHttpServer(fake) as server:
-        request = HTTPXRequest(read_timeout=1, connect_timeout=1)
+        request = AiohttpRequest(read_timeout=1, connect_timeout=1)
         async with Bot(fake.token, base_url=server.base_url, request=request) as client:
             await client.send_message(5, "before")
             await server.refuse_connections(0.3)
             with pytest.raises(NetworkError) as caught:
                 await client.send_message(5, "refused")
-            assert isinstance(caught.value.__cause__, httpx.ConnectError)
+            assert isinstance(caught.value.__cause__, aiohttp.ClientConnectorError)
             await asyncio.sleep(0.4)
             await client.send_message(5, "after")
             assert [m.text for m in fake.messages(5)] == ["before", "after"]

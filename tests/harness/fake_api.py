@@ -95,9 +95,10 @@ class FakeNetworkError(Exception):
 
     ``mode`` says what the client meets: ``refused`` (the request never reached Telegram), ``reset``
     (the connection dropped after Telegram performed the call) or ``timeout`` (Telegram performed it,
-    the answer never comes). ``FakeRequest`` raises what PTB's ``HTTPXRequest`` would (``NetworkError``
-    from ``httpx.ConnectError`` / ``httpx.RemoteProtocolError``, ``TimedOut`` from
-    ``httpx.ReadTimeout``); ``FakeHttpServer`` drops the connection, or holds it without answering.
+    the answer never comes). ``FakeRequest`` raises what the bot's ``AiohttpRequest`` would
+    (``NetworkError`` from ``aiohttp.ClientConnectorError`` / ``aiohttp.ServerDisconnectedError``,
+    ``TimedOut`` from ``aiohttp.SocketTimeoutError``); ``FakeHttpServer`` drops the connection, or holds
+    it without answering.
     """
 
     def __init__(self, message: str, mode: Literal["refused", "reset", "timeout"] = "refused") -> None:

@@ -21,7 +21,7 @@ performs the call; ``reset_after`` / ``lost_response`` close it after the call w
 ``timeout_after`` performs the call and then never answers (the client's read timeout fires);
 ``invalid_json`` answers 200 with an HTML page.  Over TCP a client cannot tell a reset before the
 fake read the request from one after: for a failure the client can *know* was not delivered, use
-``refuse_connections(seconds)`` (the listening socket closes: ``ECONNREFUSED``, httpx ``ConnectError``).
+``refuse_connections(seconds)`` (the listening socket closes: ``ECONNREFUSED``, aiohttp's ``ClientConnectorError``).
 """
 
 from __future__ import annotations

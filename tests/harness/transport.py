@@ -16,9 +16,10 @@ body into results or exceptions exactly as with HTTP (400 → ``BadRequest``, 40
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 from typing import IO, Any
 
-import httpx
+import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
@@ -82,17 +83,18 @@ class FakeRequest(BaseRequest):
 
 
 def transport_error(exc: FakeNetworkError) -> NetworkError:
-    """What ``HTTPXRequest`` raises for the same failure, with the same ``httpx`` cause."""
-    cause: httpx.HTTPError
+    """What ``bot.aiohttp_request.AiohttpRequest`` raises for the same failure, with the same cause."""
+    cause: aiohttp.ClientError
     if exc.mode == "timeout":
-        cause = httpx.ReadTimeout(f"fake: {exc}")
+        cause = aiohttp.SocketTimeoutError(f"fake: {exc}")
         error: NetworkError = TimedOut()
     elif exc.mode == "reset":
-        cause = httpx.RemoteProtocolError("Server disconnected without sending a response.")
-        error = NetworkError(f"httpx.RemoteProtocolError: fake network failure: {exc}")
+        cause = aiohttp.ServerDisconnectedError()
+        error = NetworkError(f"aiohttp.ServerDisconnectedError: fake network failure: {exc}")
     else:
-        cause = httpx.ConnectError(f"fake: {exc}")
-        error = NetworkError(f"httpx.ConnectError: fake network failure: {exc}")
+        key = SimpleNamespace(host="127.0.0.1", port=443, ssl=True)
+        cause = aiohttp.ClientConnectorError(key, ConnectionRefusedError(111, "Connection refused"))  # type: ignore[arg-type]
+        error = NetworkError(f"aiohttp.ClientConnectorError: fake network failure: {exc}")
     error.__cause__ = cause
     return error
 
