@@ -79,6 +79,11 @@ class ExercisePictures:
         self.folder = folder
         self.clock = clock
         self._locks: dict[str, asyncio.Lock] = {}
+        self._pictures: dict[str, tuple[Path, str, Kind]] = {}
+        """Each exercise's drawn picture, once found on disk (the key is a hash of what it shows)."""
+        self._file_ids: dict[str, str] = {}
+        """Telegram's file_id of each picture key, once read from ``media_files`` or uploaded: a file_id
+        never changes, so a send by file_id needs no database (a stale one is forgotten and replaced)."""
 
     @classmethod
     def for_settings(cls, settings: Settings, db: Database, clock: Clock) -> ExercisePictures:
@@ -86,7 +91,10 @@ class ExercisePictures:
 
     async def picture(self, exercise_id: str) -> tuple[Path, str, Kind]:
         """The cached picture file (rendered in a worker thread the first time), its key and kind."""
-        return await asyncio.to_thread(cached_image, exercise_id, self.folder)
+        found = self._pictures.get(exercise_id)
+        if found is None:
+            found = self._pictures[exercise_id] = await asyncio.to_thread(cached_image, exercise_id, self.folder)
+        return found
 
     async def send_exercise_picture(
         self,
@@ -175,13 +183,20 @@ class ExercisePictures:
             if file_id is not None:
                 async with self.db.transaction() as repos:
                     await MediaRepository(repos.session).remember(key, file_id, self.clock.now())
+                self._file_ids[key] = file_id
             return message
 
     async def _known(self, key: str) -> str | None:
-        async with self.db.transaction() as repos:
-            return await MediaRepository(repos.session).file_id(key)
+        known = self._file_ids.get(key)
+        if known is None:
+            async with self.db.read() as repos:
+                known = await MediaRepository(repos.session).file_id(key)
+            if known is not None:
+                self._file_ids[key] = known
+        return known
 
     async def _forget(self, key: str) -> None:
+        self._file_ids.pop(key, None)
         async with self.db.transaction() as repos:
             await MediaRepository(repos.session).forget(key)
 

@@ -122,7 +122,7 @@ class Guidance:
     """One short line (at most 100 characters) that the session card can rotate through."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one object per loaded file: equal (and hashed) by identity
 class Catalogue:
     """All exercises and the general guidance, in file order.
 

@@ -14,6 +14,7 @@ user gets the same routine all day, and a different mix on other days.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import random
@@ -234,10 +235,14 @@ def _settings_pool(catalogue: Catalogue, options: PlanOptions) -> list[Exercise]
     return pool
 
 
+@functools.lru_cache(maxsize=4096)
 def plan_routine(
     catalogue: Catalogue, user_id: int, local_date: date, options: PlanOptions = PlanOptions()
 ) -> Routine:
-    """Build today's routine; raises PlanningError when the options leave too little to choose from."""
+    """Build today's routine; raises PlanningError when the options leave too little to choose from.
+
+    Pure, and all its inputs are immutable: the same inputs always give the same routine, so the last
+    few thousand are remembered (a routine is asked for by /routine, its reminder and its session)."""
     rng = random.Random(_seed(user_id, local_date))
     pool, avoided, relaxed = _pool(catalogue, options)
     low, high = options.budget_seconds

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from bot import media, render
 from bot.media import CAPTION_LIMIT, caption_fits, visible_length
+from storage.media import MediaRepository
 from storage.models import MediaFile
 from tests.conftest import BotFactory, BotUnderTest
 
@@ -100,16 +101,21 @@ async def test_text_only_when_the_picture_cannot_be_drawn(
 
 
 async def test_a_stale_file_id_is_replaced_by_a_fresh_upload(bot: BotUnderTest) -> None:
+    """A file_id stored under another bot token (or one Telegram forgot) is refused: the picture is
+    uploaded again, and the fresh file_id replaces the stale one, in the table and in memory."""
+    assert bot.services.pictures is not None
+    _, key, _ = await bot.services.pictures.picture("knee-to-chest")
+    async with bot.db.transaction() as repos:
+        await MediaRepository(repos.session).remember(key, "from-another-bot-token", bot.services.clock.now())
     user = bot.user()
     (first,) = await user.send("/stretch knee to chest")
-    async with bot.db.transaction() as repos:
-        row = (await repos.session.execute(select(MediaFile))).scalar_one()
-        row.file_id = "from-another-bot-token"
-    (second,) = await user.send("/stretch knee to chest")
-    assert second.kind == "photo" and second.photo == first.photo
-    stale, fresh = bot.fake.calls_to("sendPhoto")[1:]
+    stale, fresh = bot.fake.calls_to("sendPhoto")
     assert stale["photo"] == "from-another-bot-token" and _uploaded(fresh, "photo")
-    assert [r.file_id for r in await _media_rows(bot)] == [f"photo-{user.chat_id}-{second.message_id}"]
+    assert first.kind == "photo"
+    assert [r.file_id for r in await _media_rows(bot)] == [f"photo-{user.chat_id}-{first.message_id}"]
+    (second,) = await user.send("/stretch knee to chest")
+    assert second.photo == first.photo
+    assert bot.fake.calls_to("sendPhoto")[-1]["photo"] == f"photo-{user.chat_id}-{first.message_id}"
 
 
 def test_caption_length_counts_what_telegram_counts() -> None:

@@ -18,7 +18,7 @@ async def _remember(update: Update, context: BotContext) -> None:
     """
     if not is_private(update):
         return
-    async with context.services.db.transaction() as repos:
+    async with context.services.db.read() as repos:  # writes only when there is something new
         await touch(repos, update, context.services)
 
 
