@@ -93,7 +93,9 @@ class ExercisePictures:
         """The cached picture file (rendered in a worker thread the first time), its key and kind."""
         found = self._pictures.get(exercise_id)
         if found is None:
-            found = self._pictures[exercise_id] = await asyncio.to_thread(cached_image, exercise_id, self.folder)
+            found = self._pictures[exercise_id] = await asyncio.to_thread(
+                cached_image, exercise_id, self.folder
+            )
         return found
 
     async def send_exercise_picture(
