@@ -47,13 +47,21 @@ async def one_try(cluster: Cluster, engine, user_id: int) -> tuple[float, int]: 
     routine = await user.wait_for(lambda m: "Start" in " ".join(m.button_labels), timeout=20)
     await cluster.post(0, user.callback_update(routine, routine.button_data("Start")))
     card = await user.wait_for(lambda m: is_card(m) and m.text.startswith("1/"), timeout=20)
-    while "✅ Done" in card.button_labels:  # an untimed exercise has no hold to be killed in: skip it
-        number = int(card.text.split("/", 1)[0])
+    while True:  # a card arrives in its lead-in: a hold's message or, if untimed, a Done button follows
+        await user.wait_for(
+            lambda m, c=card: (
+                (m.message_id > c.message_id and m.raw.startswith("💪"))
+                or (m.message_id == c.message_id and "✅ Done" in m.button_labels)
+            ),
+            timeout=20,
+        )
+        if "✅ Done" not in card.button_labels:
+            break
+        number = int(card.text.split("/", 1)[0])  # untimed: no hold to be killed in, so skip it
         await cluster.post(0, user.callback_update(card, card.button_data("⏭ Skip")))
         card = await user.wait_for(
             lambda m, n=number: is_card(m) and m.text.startswith(f"{n + 1}/"), timeout=20
         )
-    await user.wait_for(lambda m: m.message_id == card.message_id and "Hold ·" in m.text, timeout=20)
     first = int(card.text.split("/", 1)[0])
     killed_at = await cluster.kill(0)
     async with engine.connect() as connection:
@@ -76,7 +84,7 @@ async def one_try(cluster: Cluster, engine, user_id: int) -> tuple[float, int]: 
     while True:  # untimed steps wait for Done
         step = await user.wait_for(
             lambda m: (
-                (is_card(m) and m.text.startswith("2/"))
+                (is_card(m) and m.text.startswith(f"{first + 1}/"))
                 or ("✅ Done" in m.button_labels and m.button_data("✅ Done") not in tapped)
             ),
             timeout=90,

@@ -38,7 +38,7 @@ from bot.processor import PerChatUpdateProcessor
 from bot.reminders import ReminderService
 from bot.runner import SessionRunner
 from content.catalogue import Catalogue, load_catalogue
-from storage.db import Database
+from storage.db import CHECKPOINT_SECONDS, Database
 
 log = logging.getLogger(__name__)
 AnyApplication = Application[Any, BotContext, Any, Any, Any, Any]
@@ -145,6 +145,11 @@ async def _post_init(app: AnyApplication) -> None:
         if expired:
             log.info("%d reminder(s) claimed before a restart were too late to send", expired)
         services.reminders.start_ticking()
+    if services.db.checkpoints and app.job_queue is not None:  # SQLite: off the write path (storage.db)
+        app.job_queue.run_repeating(
+            _checkpoint, interval=CHECKPOINT_SECONDS, name="sqlite-checkpoint",
+            job_kwargs={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        )  # fmt: skip
     threading.Thread(
         target=warm_up, name="matplotlib warm-up", daemon=True
     ).start()  # first /progress stays quick
@@ -153,6 +158,13 @@ async def _post_init(app: AnyApplication) -> None:
         if going_on:
             log.info("%d guided session(s) go on where they were", going_on)
     log.info("Backstretch is up as @%s", app.bot.username)
+
+
+async def _checkpoint(context: BotContext) -> None:
+    try:
+        await context.services.db.checkpoint()
+    except Exception:  # a disk error now is retried next time; commits go on meanwhile
+        log.warning("could not copy SQLite's write-ahead log into the database file", exc_info=True)
 
 
 async def _post_shutdown(app: AnyApplication) -> None:

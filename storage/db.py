@@ -24,6 +24,7 @@ import collections
 import logging
 import os
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -172,6 +173,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # it spent a third of its time re-reading pages; in-memory temp tables serve its GROUP BY
     cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cursor.execute("PRAGMA temp_store=MEMORY")
+    # a commit never copies the write-ahead log into the database file (SQLite's default at 1,000
+    # pages: a sync with every writer waiting behind it); Database.checkpoint does, off the write path
+    cursor.execute("PRAGMA wal_autocheckpoint=0")
     cursor.close()
 
 
@@ -230,9 +234,8 @@ def pool_options(url: str, pool_size: int | None = None) -> dict[str, Any]:
     }
 
 
-def create_engine(url: str, pool_size: int | None = None) -> AsyncEngine:
-    """An async engine; for SQLite the folder (0700) and the file (0600) are created, and WAL, busy
-    timeout and foreign keys are set."""
+def sqlite_file(url: str) -> Path | None:
+    """The file of an SQLite URL; None for PostgreSQL and in-memory or URI-named databases."""
     parsed = make_url(url)
     database = parsed.database
     if (
@@ -241,7 +244,15 @@ def create_engine(url: str, pool_size: int | None = None) -> AsyncEngine:
         and database != ":memory:"
         and not database.startswith("file:")
     ):
-        path = Path(database)
+        return Path(database)
+    return None
+
+
+def create_engine(url: str, pool_size: int | None = None) -> AsyncEngine:
+    """An async engine; for SQLite the folder (0700) and the file (0600) are created, and WAL, busy
+    timeout and foreign keys are set."""
+    path = sqlite_file(url)
+    if path is not None:
         _private_folder(path.parent)
         _private_database_file(path)
     engine = create_async_engine(url, **pool_options(url, pool_size))
@@ -268,6 +279,36 @@ event.listen(ReadOnlySession, "do_orm_execute", _refuse_writes)
 event.listen(ReadOnlySession, "before_flush", _refuse_flush)
 
 
+CHECKPOINT_SECONDS = 2.0
+"""How often the application copies SQLite's write-ahead log into the database file."""
+
+
+class _Checkpointer:
+    """A connection of its own that copies an SQLite file's write-ahead log into the file: PASSIVE,
+    so it never waits for a reader or a writer and none waits for it; what a reader still uses is
+    copied next time. Called in a worker thread, one call at a time."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._connection: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+
+    def run(self) -> int:
+        """Copy what it can; returns the number of pages in the log (0: nothing was written since)."""
+        with self._lock:
+            if self._connection is None:
+                self._connection = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+                self._connection.execute("PRAGMA busy_timeout=0")
+            busy, pages, _copied = self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            return 0 if busy or pages < 0 else int(pages)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+
 class Database:
     """Owns the engine; hands out one transaction (with its repositories) per unit of work."""
 
@@ -282,6 +323,8 @@ class Database:
         self._write_lock: asyncio.Lock | None = None
         self._write_loop: asyncio.AbstractEventLoop | None = None
         self._writer: asyncio.Task[Any] | None = None
+        file = sqlite_file(url)
+        self._checkpointer = _Checkpointer(str(file)) if file is not None else None
 
     @property
     def dialect(self) -> str:
@@ -362,5 +405,20 @@ class Database:
             self._write_lock, self._write_loop = asyncio.Lock(), loop
         return self._write_lock
 
+    @property
+    def checkpoints(self) -> bool:
+        """Whether ``checkpoint`` has work to do (an SQLite file): the application calls it every
+        ``CHECKPOINT_SECONDS``."""
+        return self._checkpointer is not None
+
+    async def checkpoint(self) -> int:
+        """SQLite: copy the write-ahead log into the database file, in a worker thread, blocking no
+        one; returns the pages in the log. A no-op (0) on PostgreSQL and in-memory SQLite."""
+        if self._checkpointer is None:
+            return 0
+        return await asyncio.to_thread(self._checkpointer.run)
+
     async def dispose(self) -> None:
-        await self.engine.dispose()
+        await self.engine.dispose()  # the last connection to close copies the rest of the log
+        if self._checkpointer is not None:
+            self._checkpointer.close()

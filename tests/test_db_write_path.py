@@ -277,3 +277,21 @@ async def test_a_group_claims_everyone_but_those_on_a_break(make_bot: BotFactory
                 select(func.count()).select_from(User).where(User.next_reminder_at > clock.now())
             )
         assert moved == 4  # everyone's next reminder moved on, the one on a break too
+
+
+async def test_commits_never_copy_the_log_into_the_database_the_checkpointer_does(
+    sqlite_db: Database,
+) -> None:
+    """Issue 12: an SQLite commit that crossed 1,000 pages of write-ahead log copied the log into the
+    database file and synced it, with every writer waiting behind it (score replies took 100-120 ms).
+    Commits only append now; ``Database.checkpoint`` copies the log on a connection of its own, waiting
+    for nobody and keeping nobody waiting."""
+    for n in range(1_200):  # every commit appends at least one page to the log
+        async with sqlite_db.transaction() as repos:
+            await repos.pain.record(1, n % 11, at=NOW, local_date=date(2026, 11, 1))
+    assert await sqlite_db.checkpoint() >= 1_200  # no commit copied the log (SQLite's default: at 1,000)
+    async with sqlite_db.read() as repos:
+        assert len(await repos.pain.scores(1)) == 1_200
+    async with sqlite_db.transaction() as repos:  # the log was copied whole: it starts again
+        await repos.pain.record(1, 5, at=NOW, local_date=date(2026, 11, 2))
+    assert 0 < await sqlite_db.checkpoint() < 20
