@@ -3,7 +3,8 @@
 Two real ``python -m bot`` instances in webhook mode share one PostgreSQL database and a loopback fake
 Bot API. Each try starts a session through instance 0, kills instance 0 in the middle of a hold, and
 measures the takeover delay: from the moment the session next needed the bot (its stored ``next_at``,
-or the kill if that was later) to instance 1's first Bot API call for that chat. It also counts steps
+or the kill if that was later) to instance 1 having advanced and saved it (its version in the database
+goes up; a step need not call Telegram, so the first Bot API call can come later). It also counts steps
 lost or repeated (a card number skipped, a step's message sent twice in a row). Then the session is
 stopped through instance 1 and instance 0 restarted for the next try.
 
@@ -64,21 +65,27 @@ async def one_try(cluster: Cluster, engine, user_id: int) -> tuple[float, int]: 
         )
     first = int(card.text.split("/", 1)[0])
     killed_at = await cluster.kill(0)
+    row = text("SELECT next_at, version FROM guided_sessions WHERE user_id = :u AND status = 'running'")
     async with engine.connect() as connection:
-        next_at = await connection.scalar(
-            text("SELECT next_at FROM guided_sessions WHERE user_id = :u AND status = 'running'"),
-            {"u": user_id},
-        )
+        found = (await connection.execute(row, {"u": user_id})).first()
+    next_at, version = (found[0], found[1]) if found is not None else (None, None)
     due_at = killed_at
     if next_at is not None:
         due_at = max(killed_at, time.monotonic() - (datetime.now(UTC) - next_at).total_seconds())
+    # taken over: instance 1 has advanced and saved the session (a step need not call Telegram)
+    taken = None
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        after = [t for t, _, params in cluster.calls if t > killed_at and params.get("chat_id") == user_id]
-        if after:
-            break
-        await asyncio.sleep(0.01)
-    delay = max(0.0, after[0] - due_at)
+    while taken is None and time.monotonic() < deadline:
+        async with engine.connect() as connection:
+            now_version = await connection.scalar(
+                text("SELECT version FROM guided_sessions WHERE user_id = :u"), {"u": user_id}
+            )
+        if version is None or (now_version is not None and now_version > version):
+            taken = time.monotonic()
+        else:
+            await asyncio.sleep(0.005)
+    assert taken is not None, "the session was not taken over within 30 s"
+    delay = max(0.0, taken - due_at)
     # let it run on past the next exercise change, then look for lost or repeated steps
     tapped: set[str] = set()
     while True:  # untimed steps wait for Done

@@ -24,6 +24,7 @@ from telegram.request import BaseRequest, RequestData
 DEFAULT_TIMEOUT = 5.0
 """Seconds, as ``HTTPXRequest``'s defaults (connect, read, write, pool)."""
 MEDIA_WRITE_TIMEOUT = 20.0
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 class AiohttpRequest(BaseRequest):
@@ -88,6 +89,7 @@ class AiohttpRequest(BaseRequest):
             raise RuntimeError("This AiohttpRequest is not initialized!")
         files = request_data.multipart_data if request_data is not None else None
         body: Any = None
+        headers: dict[str, str] | None = None
         if files:
             assert request_data is not None
             form = aiohttp.FormData(quote_fields=False)
@@ -100,11 +102,16 @@ class AiohttpRequest(BaseRequest):
                 else:
                     form.add_field(name, part, filename=name)
             body = form
-        elif request_data is not None:
-            body = request_data.json_parameters or None  # form-encoded, exactly as HTTPXRequest sends it
+        elif request_data is not None and request_data.parameters:
+            # form-encoded, exactly as HTTPXRequest sends it (encoded here: aiohttp would build a
+            # multipart writer, with a random boundary, only to find there is no file)
+            body = request_data.url_encoded_parameters().encode()
+            headers = FORM
         timeout = self._timeout(read_timeout, write_timeout, connect_timeout, pool_timeout, bool(files))
         try:
-            async with self._session.request(method, url, data=body, timeout=timeout) as response:
+            async with self._session.request(
+                method, url, data=body, headers=headers, timeout=timeout
+            ) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:
             raise TimedOut from exc

@@ -20,10 +20,10 @@ from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
 from bot.clock import FakeClock
-from bot.runner import EDIT_SECONDS
+from bot.runner import EDIT_SECONDS, Live
 from content.planner import Routine, RoutineItem
 from tests.conftest import BotFactory, BotUnderTest
-from tests.harness import FakeBotApi
+from tests.harness import ChatUser, FakeBotApi
 from tests.test_e2e_session import is_card, session_row, start_session
 
 SCALE = 0.05
@@ -115,24 +115,26 @@ async def test_a_lost_card_is_sent_again_by_the_next_tick(make_bot: BotFactory) 
         assert (await session_row(bot)).status == "stopped"
 
 
+async def start_routine(bot: BotUnderTest, user: ChatUser, *items: tuple[str, int, int, int]) -> Live:
+    """A session of exactly these (exercise, hold, reps, rest) items, both sides at once."""
+    await user.send("/start")
+    catalogue = bot.services.catalogue
+    routine = Routine(
+        date(2026, 3, 1),
+        tuple(RoutineItem(catalogue[eid], hold, reps, "both", rest) for eid, hold, reps, rest in items),
+    )
+    async with bot.db.transaction() as repos:
+        row = await repos.users.get(user.user_id)
+    assert row is not None and bot.services.runner is not None
+    return await bot.services.runner.start(row, user.user_id, routine)
+
+
 async def test_countdown_edits_are_at_least_five_seconds_apart(make_bot: BotFactory) -> None:
     async with make_bot(timer_scale=SCALE) as bot:
         times = record_edit_times(bot.fake)
         user = bot.user()
-        await user.send("/start")
-        catalogue = bot.services.catalogue
         # phases of 10, 8, 3, 8, 3, 8 and 7 s: none a multiple of 5 but the first
-        routine = Routine(
-            date(2026, 3, 1),
-            (
-                RoutineItem(catalogue["bridging"], 8, 3, "both", 3),
-                RoutineItem(catalogue["cat-cow"], 7, 1, "both", 3),
-            ),
-        )
-        async with bot.db.transaction() as repos:
-            row = await repos.users.get(1001)
-        assert row is not None and bot.services.runner is not None
-        live = await bot.services.runner.start(row, 1001, routine)
+        live = await start_routine(bot, user, ("bridging", 8, 3, 3), ("cat-cow", 7, 1, 3))
         done = await user.wait_for(lambda m: "How is your back" in m.text, timeout=10)
         assert done
         step = EDIT_SECONDS * SCALE
@@ -194,19 +196,7 @@ async def test_a_counted_hold_buzzes_once_per_repetition_and_no_edit_shows_the_l
     async with make_bot(timer_scale=0.1) as bot:  # no phase may pass unseen on a slow machine
         bot.services.pictures = None  # a picture drawn cold would hold up the first step
         user = bot.user()
-        await user.send("/start")
-        catalogue = bot.services.catalogue
-        routine = Routine(
-            date(2026, 3, 1),
-            (
-                RoutineItem(catalogue["bridging"], 6, 3, "both", 5),
-                RoutineItem(catalogue["knee-to-chest"], 11, 2, "both", 5),
-            ),
-        )
-        async with bot.db.transaction() as repos:
-            row = await repos.users.get(1001)
-        assert row is not None and bot.services.runner is not None
-        await bot.services.runner.start(row, 1001, routine)
+        await start_routine(bot, user, ("bridging", 6, 3, 5), ("knee-to-chest", 11, 2, 5))
         await user.wait_for(lambda m: "How is your back" in m.text, timeout=30)
         steps = [m.text for m in user.messages if m.text.startswith(("💪", "😮‍💨", "🔄"))]
         assert steps == [

@@ -206,12 +206,15 @@ async def _record_pain(
     services = context.services
     assert update.effective_chat is not None
     now = services.clock.now()
-    async with services.db.transaction() as repos:
-        user = await touch(repos, update, services)
+    # read first, then one INSERT: on SQLite the write turn is held for one statement, not three (this
+    # chat's updates run one at a time, so nothing of this user changes in between)
+    async with services.db.read() as reader:
+        user = await touch(reader, update, services)
         day = today(user, services)
-        history, latest = await repos.pain.scores_and_latest_session(user.id)
-        if answer_open_question and session_id is None:
-            session_id = open_question(latest, now)
+        history, latest = await reader.pain.scores_and_latest_session(user.id)
+    if answer_open_question and session_id is None:
+        session_id = open_question(latest, now)
+    async with services.db.transaction() as repos:
         await repos.pain.record(user.id, score, at=now, local_date=day, session_id=session_id)
     scores = with_score(
         [Score(at, local_day, value) for at, local_day, value in history], Score(now, day, score)
