@@ -541,21 +541,6 @@ class ReminderRepository:
     def _rows(self, result: Any) -> int:
         return int(getattr(result, "rowcount", 0) or 0)
 
-    async def due(self, now: datetime, limit: int) -> Sequence[Any]:
-        """Users whose reminder is due, earliest first; rows another instance holds are skipped.
-
-        The tick itself reads ``due_groups``; ``claim_group`` and ``move_group`` only touch a user whose
-        ``next_reminder_at`` still has the value read.
-        """
-        result = await self.session.execute(
-            select(User.id, User.reminder_time, User.timezone, User.next_reminder_at, User.break_until)
-            .where(User.next_reminder_at <= now)
-            .order_by(User.next_reminder_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        return result.all()
-
     async def due_groups(self, now: datetime, limit: int) -> list[tuple[str | None, str, datetime, int]]:
         """The due reminders as groups that share a wall-clock time, a zone and a due instant, earliest
         first: (reminder time, zone, due at, users). Nothing is read per user."""

@@ -259,6 +259,7 @@ async def test_a_zone_change_after_the_group_read_wins(
         assert await deliveries(bot) == []  # nor claimed for the old zone's due time
         clock.set(tokyo_next + timedelta(seconds=5))
         assert await tick(bot) == 1
+        assert (await deliveries(bot))[0].local_date == date(2026, 11, 25)
 
 
 async def test_a_group_claims_everyone_but_those_on_a_break(make_bot: BotFactory, clock: FakeClock) -> None:

@@ -17,9 +17,8 @@ from sqlalchemy import insert, select
 from bot.clock import FakeClock
 from bot.reminders import SEND_WORKERS, ReminderService
 from storage.models import GuidedSession, ReminderDelivery, User
-from storage.repositories import ReminderRepository
 from tests.conftest import BotFactory, BotUnderTest
-from tests.test_e2e_reminders import deliveries, tick, user_row
+from tests.test_e2e_reminders import deliveries, tick
 
 START = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
@@ -213,7 +212,7 @@ async def test_hot_reminder_queries_use_indexes_and_old_rows_are_pruned(
                 async with bot.db.transaction() as repos:
                     session_repo = repos.reminders
                     queries = {
-                        "due": lambda: session_repo.due(START, 100),
+                        "due_groups": lambda: session_repo.due_groups(START, 100),
                         "ready": lambda: session_repo.ready(START, 100),
                         "wake_snoozed": lambda: session_repo.wake_snoozed(START),
                         "expire_stale": lambda: session_repo.expire_stale(START - timedelta(hours=2)),
@@ -256,35 +255,8 @@ async def test_hot_reminder_queries_use_indexes_and_old_rows_are_pruned(
         assert min(d.due_at for d in after) >= START - timedelta(days=7)
 
 
-# --- rule 5: a /timezone committed mid-tick is not overwritten (no row locks needed) ---------------
-
-
-async def test_a_zone_change_between_the_due_read_and_the_move_wins(
-    make_bot: BotFactory, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    clock.set(START - timedelta(hours=1))
-    async with make_bot(clock=clock) as bot:
-        user = bot.user()
-        await user.send("/remind 10:00")
-        clock.set(START + timedelta(seconds=30))
-        async with bot.db.transaction() as repos:
-            stale = await repos.reminders.due(clock.now(), 100)  # the tick has read the due rows ...
-        assert [row[0] for row in stale] == [1001]
-        await user.send("/timezone Asia/Tokyo")  # ... and the user's change commits before the move
-        tokyo_next = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
-        assert (await user_row(bot)).next_reminder_at == tokyo_next
-
-        async def stale_due(self: ReminderRepository, now: datetime, limit: int) -> Any:
-            return stale
-
-        monkeypatch.setattr(ReminderRepository, "due", stale_due)
-        assert await service(bot).tick() == 0
-        monkeypatch.undo()
-        assert (await user_row(bot)).next_reminder_at == tokyo_next  # not overwritten with UTC's 10:00
-        assert await deliveries(bot) == []  # nor claimed for the old zone's due time
-        clock.set(tokyo_next + timedelta(seconds=5))
-        assert await tick(bot) == 1
-        assert (await deliveries(bot))[0].local_date == date(2026, 11, 25)
+# --- rule 5: a /timezone committed mid-tick is not overwritten: tests/test_db_write_path.py
+# (test_a_zone_change_after_the_group_read_wins, on the tick's set-based group read)
 
 
 # --- rule 6: "/remind" keeps its promise; flying west loses no day ---------------------------------
