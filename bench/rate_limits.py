@@ -27,11 +27,9 @@ import sys
 import tempfile
 import time
 from collections import deque
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
-from sqlalchemy import insert
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -41,9 +39,9 @@ from bot.config import Settings
 from bot.ratelimit import is_message
 from bot.reminders import TICK_JOB
 from storage.db import Database
-from storage.models import User
 from tests.harness import ChatUser, FakeBotApi, FakeRequest
 from tests.harness.fake_api import ApiError
+from tests.harness.seeding import seed_due_reminders
 
 NOW = datetime(2026, 11, 24, 8, 0, 30, tzinfo=UTC)
 FIRST_REMINDER_USER = 10_000_000
@@ -98,18 +96,7 @@ class FloodControlledFake(FakeBotApi):
 async def seed(url: str, users: int) -> None:
     db = Database(url)
     await db.migrate()
-    due = NOW.replace(second=0)
-    async with db.transaction() as repos:
-        rows = [
-            {
-                "id": FIRST_REMINDER_USER + n, "chat_id": FIRST_REMINDER_USER + n, "first_name": f"u{n}",
-                "timezone": "UTC", "created_at": due - timedelta(days=30), "last_seen_at": due - timedelta(days=1),
-                "settings": {}, "reminder_time": "08:00", "next_reminder_at": due,
-            }
-            for n in range(users)
-        ]  # fmt: skip
-        for start in range(0, users, 5_000):
-            await repos.session.execute(insert(User), rows[start : start + 5_000])
+    await seed_due_reminders(db, users, due=NOW.replace(second=0), first_id=FIRST_REMINDER_USER)
     await db.dispose()
 
 

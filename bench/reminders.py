@@ -21,10 +21,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -35,6 +35,7 @@ from bot.reminders import TICK_JOB
 from storage.db import Database
 from storage.models import ReminderDelivery, User
 from tests.harness import FakeBotApi, FakeHttpServer, FakeRequest
+from tests.harness.seeding import seed_due_reminders
 
 NOW = datetime(2026, 11, 24, 8, 0, 30, tzinfo=UTC)
 ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo", "Australia/Sydney", "Asia/Kolkata"]
@@ -43,24 +44,9 @@ ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo", "Australia/Sy
 async def seed(url: str, users: int) -> None:
     db = Database(url)
     await db.migrate()
-    due = NOW.replace(second=0)
-    async with db.transaction() as repos:
-        rows = [
-            {
-                "id": 10_000 + n,
-                "chat_id": 10_000 + n,
-                "first_name": f"user{n}",
-                "timezone": ZONES[n % len(ZONES)],
-                "created_at": due - timedelta(days=30),
-                "last_seen_at": due - timedelta(days=1),
-                "settings": {},
-                "reminder_time": "08:00",
-                "next_reminder_at": due - timedelta(seconds=n % 60),
-            }
-            for n in range(users)
-        ]
-        for start in range(0, users, 10_000):
-            await repos.session.execute(insert(User), rows[start : start + 10_000])
+    await seed_due_reminders(
+        db, users, due=NOW.replace(second=0), first_id=10_000, zones=ZONES, spread_seconds=60
+    )
     await db.dispose()
 
 

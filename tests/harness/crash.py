@@ -14,15 +14,16 @@ import signal
 import sys
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from storage.db import Database
-from storage.models import ReminderDelivery, User
+from storage.models import ReminderDelivery
 from tests.harness.fake_api import FakeBotApi
 from tests.harness.http_server import FakeHttpServer
+from tests.harness.seeding import seed_due_reminders
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRST_USER = 700_000
@@ -56,26 +57,8 @@ async def _seed(url: str, users: int) -> None:
     db = Database(url)
     async with _MIGRATING:
         await db.migrate()
-    now = datetime.now(UTC)
-    due = now.replace(second=0, microsecond=0)
-    async with db.transaction() as repos:
-        await repos.session.execute(
-            insert(User),
-            [
-                {
-                    "id": FIRST_USER + n,
-                    "chat_id": FIRST_USER + n,
-                    "first_name": f"user{n}",
-                    "timezone": "UTC",
-                    "created_at": now - timedelta(days=3),
-                    "last_seen_at": now - timedelta(days=1),
-                    "settings": {},
-                    "reminder_time": f"{due:%H:%M}",
-                    "next_reminder_at": due,
-                }
-                for n in range(users)
-            ],
-        )
+    due = datetime.now(UTC).replace(second=0, microsecond=0)
+    await seed_due_reminders(db, users, due=due, first_id=FIRST_USER)
     await db.dispose()
 
 
