@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.harness import ChatUser, FakeBotApi, FakeHttpServer  # noqa: E402
+from tests.harness.process_env import process_env  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
 REPLIES = {"sendMessage", "sendPhoto", "sendAnimation", "sendDocument", "sendChatAction"}
@@ -124,13 +125,7 @@ class Bot:
 async def started(name: str, command: list[str], folder: Path, extra: dict[str, str]) -> Any:
     fake = LoadFake()
     async with FakeHttpServer(fake) as server:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))}
-        env.update(
-            TELEGRAM_BOT_TOKEN=fake.token,
-            TELEGRAM_API_BASE_URL=server.base_url,
-            PYTHONPATH=str(ROOT),
-            **extra,
-        )
+        env = process_env(TELEGRAM_BOT_TOKEN=fake.token, TELEGRAM_API_BASE_URL=server.base_url, **extra)
         log = open(folder / f"{name}.log", "w")  # noqa: SIM115
         process = await asyncio.create_subprocess_exec(
             *command, env=env, cwd=folder, stdout=asyncio.subprocess.DEVNULL, stderr=log

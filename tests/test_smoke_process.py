@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 from pathlib import Path
@@ -11,18 +10,15 @@ from pathlib import Path
 import pytest
 
 from tests.harness import ChatUser, FakeBotApi, FakeHttpServer
+from tests.harness.process_env import process_env
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def bot_env(tmp_path: Path, database_url: str | None = None, **extra: str) -> dict[str, str]:
     """The environment of a bot process: the test's database (SQLite in ``tmp_path`` by default)."""
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_URL", "TIMER_SCALE"))
-    }
     url = database_url or f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
-    env.update({"DATABASE_URL": url, "LOG_LEVEL": "INFO"}, **extra)
-    return env
+    return process_env(DATABASE_URL=url, **extra)
 
 
 async def run_bot(tmp_path: Path, env: dict[str, str]) -> asyncio.subprocess.Process:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 import socket
 import sys
@@ -22,6 +21,7 @@ from typing import Any
 import httpx
 
 from tests.harness.fake_api import FakeBotApi
+from tests.harness.process_env import process_env
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "cluster_secret-0123456789abcdefghijklmnop"
@@ -75,22 +75,16 @@ class Cluster:
         self.fake.call = observed  # type: ignore[method-assign]
 
     def environment(self, instance: Instance) -> dict[str, str]:
-        base = {
-            k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_URL", "WEBHOOK_"))
-        }
-        return {
-            **base,
-            "TELEGRAM_BOT_TOKEN": self.fake.token,
-            "TELEGRAM_API_BASE_URL": self.api_url,
-            "DATABASE_URL": self.database_url,
-            "PYTHONPATH": str(ROOT),
-            "LOG_LEVEL": "INFO",
-            "WEBHOOK_URL": f"https://bot.example.test{WEBHOOK_PATH}",
-            "WEBHOOK_SECRET": SECRET,
-            "WEBHOOK_LISTEN": "127.0.0.1",
-            "WEBHOOK_PORT": str(instance.port),
+        return process_env(
+            TELEGRAM_BOT_TOKEN=self.fake.token,
+            TELEGRAM_API_BASE_URL=self.api_url,
+            DATABASE_URL=self.database_url,
+            WEBHOOK_URL=f"https://bot.example.test{WEBHOOK_PATH}",
+            WEBHOOK_SECRET=SECRET,
+            WEBHOOK_LISTEN="127.0.0.1",
+            WEBHOOK_PORT=str(instance.port),
             **self.env,
-        }
+        )
 
     async def start(self, n: int, timeout: float = 40) -> None:
         instance = self.instances[n]

@@ -9,7 +9,6 @@ again, lets it finish, and counts per user how many reminders the fake received.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 import time
@@ -23,6 +22,7 @@ from storage.db import Database
 from storage.models import ReminderDelivery
 from tests.harness.fake_api import FakeBotApi
 from tests.harness.http_server import FakeHttpServer
+from tests.harness.process_env import process_env
 from tests.harness.seeding import seed_due_reminders
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -119,15 +119,12 @@ async def run_crash_scenario(
     await _seed(url, users)
     fake = FakeBotApi()
     async with FakeHttpServer(fake) as server:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_URL"))}
-        env.update(
+        env = process_env(
             TELEGRAM_BOT_TOKEN=fake.token,
             TELEGRAM_API_BASE_URL=server.base_url,
             DATABASE_URL=url,
             SEND_RATE=str(send_rate),
             REMINDER_TICK_SECONDS="0.5",
-            LOG_LEVEL="INFO",
-            PYTHONPATH=str(ROOT),
         )
         log_path = workdir / "bot.log"
         process = await _start(workdir, env, log_path)
