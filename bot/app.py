@@ -64,35 +64,34 @@ def build_application(
 ) -> AnyApplication:
     """Wire the handlers; ``request`` lets tests talk to a fake Bot API in-process."""
     settings = services.settings
+    # --- issue 11: every Bot API request is measured (bot.observed_request)
+    metrics = Metrics()
+    pool = settings.concurrent_updates + 8  # what the builder's connection_pool_size/pool_timeout made
+    bot = polling.TolerantBot(  # issue 9: skips an update PTB cannot parse; parses each update once
+        settings.token,
+        base_url=settings.api_base_url or polling.DEFAULT_API_URL,
+        request=ObservedRequest(
+            request or AiohttpRequest(connection_pool_size=pool, pool_timeout=10.0), metrics
+        ),
+        get_updates_request=ObservedRequest(
+            get_updates_request or request or AiohttpRequest(connection_pool_size=1), metrics
+        ),
+        defaults=Defaults(
+            parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
+        ),
+        rate_limiter=ratelimit.for_settings(settings),  # issue 12: replies never wait for broadcasts
+    )
+    # ---
     builder = (
         Application.builder()
-        .token(settings.token)
+        .bot(bot)
         .context_types(ContextTypes(context=BotContext))
-        .defaults(
-            Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
-        )
-        .rate_limiter(ratelimit.for_settings(settings))  # issue 12: replies never wait for broadcasts
         .concurrent_updates(update_processor or PerChatUpdateProcessor(settings.concurrent_updates))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
-    # --- issue 11: every Bot API request is measured (bot.observed_request); webhook mode has no Updater
-    metrics = Metrics()
-    polls = get_updates_request or request or AiohttpRequest(connection_pool_size=1)
     if settings.webhook_url:
         builder = builder.updater(None)  # bot.web puts the updates on application.update_queue
-    # ---
-    # getUpdates goes through bot.polling, which skips updates PTB cannot parse (issue 9)
-    builder = builder.get_updates_request(polling.polling_request(ObservedRequest(polls, metrics)))
-    if request is not None:
-        builder = builder.request(ObservedRequest(request, metrics))
-    else:
-        pool = settings.concurrent_updates + 8  # what the builder's connection_pool_size/pool_timeout made
-        builder = builder.request(
-            ObservedRequest(AiohttpRequest(connection_pool_size=pool, pool_timeout=10.0), metrics)
-        )
-        if settings.api_base_url:
-            builder = builder.base_url(settings.api_base_url)
     application: AnyApplication = builder.build()
     # --- issue 11: the application's own metrics registry (bot.metrics), served at /metrics (bot.web)
     application.bot_data[METRICS_KEY] = metrics

@@ -15,7 +15,6 @@ from telegram.error import TimedOut
 from telegram.request import BaseRequest, RequestData
 
 from bot.metrics import ApiErrorKind, Metrics
-from bot.wrapped_request import WrappedRequest
 
 
 def api_method(url: str) -> str:
@@ -35,12 +34,22 @@ def status_kind(status: int) -> ApiErrorKind | None:
     return None
 
 
-class ObservedRequest(WrappedRequest):
+class ObservedRequest(BaseRequest):
     """A ``BaseRequest`` that records each request in ``metrics`` and otherwise is ``inner``."""
 
     def __init__(self, inner: BaseRequest, metrics: Metrics) -> None:
-        super().__init__(inner)
+        self.inner = inner
         self.metrics = metrics
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self.inner.read_timeout
+
+    async def initialize(self) -> None:
+        await self.inner.initialize()
+
+    async def shutdown(self) -> None:
+        await self.inner.shutdown()
 
     async def do_request(
         self,
@@ -55,7 +64,7 @@ class ObservedRequest(WrappedRequest):
         name = api_method(url)
         start = time.perf_counter()
         try:
-            status, payload = await super().do_request(
+            status, payload = await self.inner.do_request(
                 url,
                 method,
                 request_data,

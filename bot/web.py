@@ -173,14 +173,7 @@ class _Routes:
         try:
             update = Update.de_json(data, self.application.bot)
         except Exception as exc:  # whatever PTB chokes on: answered, so Telegram does not send it again
-            kinds = ", ".join(k for k in data if k != "update_id") or "no content"
-            log.error(
-                "skipped update %d (%s): python-telegram-bot cannot parse it (%s: %s)",
-                update_id,
-                kinds,
-                type(exc).__name__,
-                exc,
-            )
+            log.error("%s", polling.unparsable(data, exc))
             return web.Response(text="skipped\n")
         if not self.application.running:
             return web.Response(status=503, text="stopping\n")

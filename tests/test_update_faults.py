@@ -7,10 +7,10 @@ database that is locked: each must cost only what it has to, and the bot must ke
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -27,7 +27,7 @@ from bot.processor import MAX_WAITING_PER_CHAT
 from storage.db import Database
 from storage.models import PainScore
 from tests.conftest import BotUnderTest
-from tests.harness import FakeBotApi, FakeRequest
+from tests.harness import ChatUser, FakeBotApi, FakeRequest
 
 # --- a flood from one chat ------------------------------------------------------------------------
 
@@ -106,18 +106,68 @@ async def test_an_unparsable_update_is_skipped_logged_once_and_confirmed(
     assert bot.fake.calls_to("getUpdates")[-1]["offset"] > help_id > poison_id
 
 
-def test_a_batch_fetched_again_is_cleaned_again_but_logged_once(
-    fake: FakeBotApi, caplog: pytest.LogCaptureFixture
+async def test_a_batch_fetched_again_is_skipped_again_but_logged_once(
+    fake: FakeBotApi, settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
-    request = polling.SkipUnparsableUpdates(FakeRequest(fake))
-    good = {"update_id": 8, "message": {**POISON["message"], "chat": {"id": 1001, "type": "private"}}}
-    payload = json.dumps({"ok": True, "result": [{"update_id": 7, **POISON}, good]}).encode()
+    app = build_application(build_services(settings), request=FakeRequest(fake))
+    user = ChatUser(fake, 1001, "Al")
+    poison_id = fake.push_update(POISON)
+    good_id = fake.push_update(user.message_update("/help"))
     caplog.set_level(logging.ERROR, logger="bot.polling")
-    for _ in range(2):
-        assert json.loads(request.clean(payload))["result"] == [{"update_id": 7}, good]
-    assert len(caplog.records) == 1 and "update 7 (message)" in caplog.records[0].getMessage()
-    untouched = json.dumps({"ok": True, "result": [good]}).encode()
-    assert request.clean(untouched) is untouched
+    for _ in range(2):  # an Updater stopped during a poll fetches the same batch again on restart
+        updates = await app.bot.get_updates(offset=poison_id, timeout=0)
+        assert [u.update_id for u in updates] == [poison_id, good_id]
+        assert updates[0].to_dict() == {"update_id": poison_id}  # matches no handler, is confirmed
+        assert updates[1].message is not None and updates[1].message.text == "/help"
+        assert updates[1].get_bot() is app.bot  # parsed with the bot, as PTB would: replies work
+    assert len(caplog.records) == 1
+    assert f"update {poison_id} (message)" in caplog.records[0].getMessage()
+
+
+async def test_each_update_of_a_poll_is_parsed_once(
+    fake: FakeBotApi, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not once to check it and once more in ``Bot.get_updates``: parsing is most of a poll's CPU."""
+    app = build_application(build_services(settings), request=FakeRequest(fake))
+    user = ChatUser(fake, 1001, "Al")
+    ids = [fake.push_update(user.message_update(f"/x{i}")) for i in range(5)]
+    parsed: list[int] = []
+    real = Update.de_json.__func__  # type: ignore[attr-defined]
+
+    def counting(cls: type[Update], data: Any, bot: Any = None) -> Update:
+        parsed.append(data["update_id"])
+        return real(cls, data, bot)
+
+    monkeypatch.setattr(Update, "de_json", classmethod(counting))
+    updates = await app.bot.get_updates(offset=ids[0], timeout=0)
+    assert [u.update_id for u in updates] == ids
+    assert parsed == ids
+
+
+async def test_a_long_poll_waits_its_timeout_on_top_of_the_read_timeout(
+    fake: FakeBotApi, settings: Settings
+) -> None:
+    """As PTB's own ``get_updates``: a poll of 10 s is not cut off by a read timeout of 5 s."""
+    waited: list[float | None] = []
+
+    class Recording(FakeRequest):
+        @property
+        def read_timeout(self) -> float | None:
+            return 5.0
+
+        async def do_request(self, url: str, method: str, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+            if url.endswith("getUpdates"):
+                waited.append(kwargs["read_timeout"])
+            return await super().do_request(url, method, *args, **kwargs)
+
+    app = build_application(build_services(settings), request=Recording(fake))
+    user = ChatUser(fake, 1001, "Al")
+    fake.push_update(user.message_update("/help"))  # so that no poll below has to wait
+    await app.bot.get_updates(timeout=10)
+    await app.bot.get_updates(timeout=timedelta(seconds=10))
+    await app.bot.get_updates(timeout=10, read_timeout=2)
+    await app.bot.get_updates()
+    assert waited == [15, 15, 12, 5]
 
 
 def test_polling_asks_only_for_the_update_types_the_handlers_take(settings: Settings) -> None:
