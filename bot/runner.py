@@ -204,14 +204,14 @@ class SessionRunner:
     async def _load(self, session_id: int) -> Live | None:
         """The live session ``session_id`` as the database has it now (the caller holds its lock)."""
         try:
-            async with self.services.db.transaction() as repos:
-                found = await repos.sessions.version_of(session_id)
+            async with self.services.db.read() as repos:  # no write turn: ``_save`` checks the version
                 cached = self.cache.get(session_id)
-                if found is None or found[1] not in LIVE_STATUSES:
+                found = None if cached is None else await repos.sessions.version_of(session_id)
+                if found is not None and found[1] not in LIVE_STATUSES:
                     row = None
-                elif cached is not None and cached.version == found[0]:
+                elif cached is not None and found is not None and cached.version == found[0]:
                     return cached  # current: no need to read and parse the state again
-                else:
+                else:  # not cached here (a takeover), or someone else moved it on
                     row = await repos.sessions.by_id(session_id)
         except Exception:
             cached = self.cache.get(session_id)
@@ -252,7 +252,7 @@ class SessionRunner:
         """Store the session as it is now; on a database error keep it in memory and retry later."""
         try:
             async with self.services.db.transaction() as repos:
-                written = await repos.sessions.save_state(live.id, live.version, self._values(live))
+                written = await repos.sessions.save_state(live.id, live.version, **self._values(live))
         except Exception:
             log.warning("session %s: saving a step failed; retrying on the next one", live.id, exc_info=True)
             live.dirty = True

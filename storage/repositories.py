@@ -173,6 +173,19 @@ INSERT_SCORE = insert(_scores).values(
     local_date=bindparam("day", type_=Date()),
     session_id=bindparam("session_id", type_=Integer()),
 )
+SAVE_STATE = (
+    update(_sessions)
+    .where(_sessions.c.id == bindparam("session_id"), _sessions.c.version == bindparam("expected"))
+    .values(
+        version=_sessions.c.version + 1,
+        status=bindparam("status"),
+        state=bindparam("state"),
+        message_id=bindparam("message_id"),
+        exercises_done=bindparam("exercises_done"),
+        next_at=bindparam("next_at"),
+    )
+)
+"""A step of a running session: Core, so no ORM object is looked for to bring up to date."""
 COUNTED_PER_DAY = (
     select(_sessions.c.local_date, func.count())
     .where(_sessions.c.user_id == _user_id, _sessions.c.counted.is_(True))
@@ -368,12 +381,29 @@ class SessionRepository:
         )
         return [(int(a), int(b), c) for a, b, c in result.all() if c is not None]
 
-    async def save_state(self, session_id: int, version: int, values: dict[str, Any]) -> bool:
+    async def save_state(
+        self,
+        session_id: int,
+        version: int,
+        *,
+        status: str,
+        state: dict[str, Any],
+        message_id: int | None,
+        exercises_done: int,
+        next_at: datetime | None,
+    ) -> bool:
         """Write a live session's state if nobody else wrote it since ``version``; True when written."""
         result = await self.session.execute(
-            update(GuidedSession)
-            .where(GuidedSession.id == session_id, GuidedSession.version == version)
-            .values(**values, version=version + 1)
+            SAVE_STATE,
+            {
+                "session_id": session_id,
+                "expected": version,
+                "status": status,
+                "state": state,
+                "message_id": message_id,
+                "exercises_done": exercises_done,
+                "next_at": next_at,
+            },
         )
         return bool(getattr(result, "rowcount", 0))
 

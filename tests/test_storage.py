@@ -90,3 +90,30 @@ async def test_one_live_session_per_user_is_enforced_by_the_database(db: Databas
                     GuidedSession(user_id=1, chat_id=1, local_date=date(2026, 11, 24), started_at=now,
                                   status="running", state={})
                 )  # fmt: skip
+
+
+async def test_a_session_step_is_saved_only_over_the_version_it_was_loaded_at(db: Database) -> None:
+    """Two instances that both loaded version 0: the first save wins, the second changes nothing."""
+    now = datetime(2026, 11, 24, 9, tzinfo=UTC)
+    async with db.transaction() as repos:
+        await repos.users.touch(1, 1, first_name="x", language_code=None, now=now, default_timezone="UTC")
+        row = await repos.sessions.add(
+            GuidedSession(user_id=1, chat_id=1, local_date=date(2026, 11, 24), started_at=now,
+                          status="running", state={"machine": {}}, version=0)
+        )  # fmt: skip
+
+    def step(n: int) -> dict:  # type: ignore[type-arg]
+        return {"status": "running", "state": {"step": n}, "message_id": 10 + n, "exercises_done": n,
+                "next_at": now + timedelta(seconds=n)}  # fmt: skip
+
+    async with db.transaction() as repos:
+        assert await repos.sessions.save_state(row.id, 0, **step(1)) is True
+    async with db.transaction() as repos:
+        assert await repos.sessions.save_state(row.id, 0, **step(2)) is False  # the other instance
+        assert await repos.sessions.save_state(row.id + 1, 1, **step(3)) is False  # no such session
+    async with db.read() as repos:
+        saved = await repos.sessions.by_id(row.id)
+    assert saved is not None and saved.version == 1 and saved.state == {"step": 1}
+    assert (
+        saved.message_id == 11 and saved.exercises_done == 1 and saved.next_at == now + timedelta(seconds=1)
+    )
