@@ -73,7 +73,8 @@ def unparsable(data: Any, exc: Exception) -> str:
     update_id = data.get("update_id") if isinstance(data, dict) else None
     kinds = ", ".join(k for k in data if k != "update_id") if isinstance(data, dict) else type(data).__name__
     what = f"update {update_id}" if isinstance(update_id, int) else "an update without an update_id"
-    return f"skipped {what} ({kinds or 'no content'}): python-telegram-bot cannot parse it ({type(exc).__name__}: {exc})"
+    reason = f"{type(exc).__name__}: {exc}"
+    return f"skipped {what} ({kinds or 'no content'}): python-telegram-bot cannot parse it ({reason})"
 
 
 class TolerantBot(ExtBot[Any]):
