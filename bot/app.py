@@ -30,6 +30,7 @@ from bot.config import Settings
 from bot.context import SERVICES_KEY, BotContext, Services, services_of
 from bot.errors import on_error
 from bot.handlers import basic, data, links, privacy, reminders, session, settings
+from bot.instances import BEAT_JOB, BEAT_SECONDS, Instances
 from bot.media import ExercisePictures
 from bot.metrics import METRICS_KEY, Metrics
 from bot.observed_request import ObservedRequest
@@ -67,6 +68,7 @@ def build_application(
     # --- issue 11: every Bot API request is measured (bot.observed_request)
     metrics = Metrics()
     pool = settings.concurrent_updates + 8  # what the builder's connection_pool_size/pool_timeout made
+    limiter = ratelimit.for_settings(settings)  # issue 12: replies never wait for broadcasts
     bot = polling.TolerantBot(  # issue 9: skips an update PTB cannot parse; parses each update once
         settings.token,
         base_url=settings.api_base_url or polling.DEFAULT_API_URL,
@@ -79,7 +81,7 @@ def build_application(
         defaults=Defaults(
             parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
         ),
-        rate_limiter=ratelimit.for_settings(settings),  # issue 12: replies never wait for broadcasts
+        rate_limiter=limiter,
     )
     # ---
     builder = (
@@ -103,6 +105,7 @@ def build_application(
     services.runner.attach(application)
     services.reminders = ReminderService(services)
     services.reminders.attach(application)
+    services.instances = Instances(services.db, services.clock, limiter)  # they share SEND_RATE
     if services.pictures is None:  # issue 13: exercise pictures, uploaded once and resent by file_id
         services.pictures = ExercisePictures.for_settings(settings, services.db, services.clock)
     _add_handlers(application)
@@ -138,6 +141,12 @@ def _add_handlers(app: AnyApplication) -> None:
 async def _post_init(app: AnyApplication) -> None:
     services = services_of(app)
     await services.db.migrate()
+    if services.instances is not None and services.instances.shared and app.job_queue is not None:
+        await services.instances.beat()  # before any broadcast: this instance's part of SEND_RATE
+        app.job_queue.run_repeating(
+            _beat, interval=BEAT_SECONDS, name=BEAT_JOB,
+            job_kwargs={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        )  # fmt: skip
     await app.bot.set_my_commands([BotCommand(name, description) for name, description in render.COMMANDS])
     if services.reminders is not None:
         expired = await services.reminders.recover()
@@ -159,6 +168,11 @@ async def _post_init(app: AnyApplication) -> None:
     log.info("Backstretch is up as @%s", app.bot.username)
 
 
+async def _beat(context: BotContext) -> None:
+    if context.services.instances is not None:
+        await context.services.instances.beat()
+
+
 async def _checkpoint(context: BotContext) -> None:
     try:
         await context.services.db.checkpoint()
@@ -172,6 +186,8 @@ async def _post_shutdown(app: AnyApplication) -> None:
         await services.reminders.stop()
     if services.runner is not None:
         await services.runner.locks.dispose()
+    if services.instances is not None and services.instances.shared:
+        await services.instances.leave()
     await services.db.dispose()
 
 

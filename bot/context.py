@@ -18,6 +18,7 @@ from content.lookup import ExerciseIndex
 from storage.db import Database
 
 if TYPE_CHECKING:
+    from bot.instances import Instances
     from bot.media import ExercisePictures
     from bot.reminders import ReminderService
     from bot.runner import SessionRunner
@@ -36,6 +37,8 @@ class Services:
     reminders: ReminderService | None = None
     pictures: ExercisePictures | None = None
     """Exercise pictures (issue 13): set by ``build_application``; None sends text only."""
+    instances: Instances | None = None
+    """This instance's part of the broadcast budget (``bot.instances``): set by ``build_application``."""
 
     def __post_init__(self) -> None:
         self.index = ExerciseIndex(self.catalogue)

@@ -28,8 +28,9 @@ Row = dict[str, Any]
 SECTIONS: Mapping[str, str] = {"users": "profile", "guided_sessions": "sessions"}
 """The JSON key of a table's rows, where it is not the table's own name."""
 
-NOT_PERSONAL: frozenset[str] = frozenset({"media_files"})  # exercise pictures: the same for everyone
-"""Tables that hold nothing about any user (none so far): the only tables the export leaves out."""
+NOT_PERSONAL: frozenset[str] = frozenset({"media_files", "instances"})
+"""Tables that hold nothing about any user (exercise pictures, the same for everyone; the running
+instances of the bot): the only tables the export leaves out."""
 
 DERIVED: Mapping[str, tuple[str, ...]] = {
     "users": ("telegram_user_id",),

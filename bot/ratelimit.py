@@ -188,6 +188,7 @@ class SplitRateLimiter(BaseRateLimiter[RateLimitArgs]):
         self._window = window
         self._clock, self._sleep = clock, sleep
         self._chats: dict[int | str, ChatBucket] = {}
+        self._rates = {False: send_rate, True: paid_rate}
         self._lanes = {False: BulkLane(send_rate), True: BulkLane(paid_rate)}
         self._bulk_lock = asyncio.Lock()
         self._interactive_sent: deque[float] = deque()
@@ -213,6 +214,17 @@ class SplitRateLimiter(BaseRateLimiter[RateLimitArgs]):
     def weight(self, now: float) -> float:
         """How much one interactive message draws on the bulk budget right now."""
         return 1.0 if now < self._counting_until else self._weight
+
+    def share(self, instances: int) -> None:
+        """``instances`` run the bot (``bot.instances``): this one takes an equal part of each broadcast
+        budget, so that together they stay within it (1 or fewer: the whole budget)."""
+        for paid, lane in self._lanes.items():
+            lane.rate = self._rates[paid] / max(1, instances)
+
+    @property
+    def bulk_rate(self) -> float:
+        """This instance's part of SEND_RATE (before any cut by 429s)."""
+        return self._lanes[False].rate
 
     def bulk_factor(self, now: float) -> float:
         """The fraction of the bulk rate available: 1 unless 429s cut it (recovering after the hold)."""

@@ -205,3 +205,16 @@ class MediaFile(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     file_id: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime]
+
+
+class Instance(Base):
+    """A running instance of the bot (a PostgreSQL deployment may run several): they share SEND_RATE.
+
+    Each writes its row every few seconds (``bot.instances``) and removes it as it stops; a row not
+    written for a while belongs to an instance that died and is removed by the others.
+    """
+
+    __tablename__ = "instances"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    seen_at: Mapped[datetime]

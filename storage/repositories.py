@@ -34,6 +34,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.instances import InstanceRepository
 from storage.models import (
     DELIVERY_STATUSES,
     ExerciseFlag,
@@ -764,3 +765,4 @@ class Repositories:
         self.pain = PainRepository(session)
         self.flags = FlagRepository(session)
         self.reminders = ReminderRepository(session)
+        self.instances = InstanceRepository(session)

@@ -13,10 +13,19 @@ import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from telegram.ext import Application
 
-from tests.harness import ChatUser, FakeBotApi, FakeHttpServer, SentMessage
+from bot import instances
+from bot.app import build_application, build_services, running
+from bot.clock import FakeClock
+from bot.config import Settings
+from bot.context import services_of
+from bot.ratelimit import SplitRateLimiter
+from storage.db import Database
+from tests.harness import ChatUser, FakeBotApi, FakeHttpServer, FakeRequest, SentMessage
 from tests.harness.cluster import Cluster
 
 pytestmark = pytest.mark.slow
@@ -112,3 +121,46 @@ async def test_a_killed_instance_s_session_and_reminders_go_on_elsewhere_exactly
             raise
         finally:
             await cluster.stop_all()
+
+
+async def test_instances_on_one_database_share_the_broadcast_budget(
+    settings: Settings, fake: FakeBotApi, database_url: str
+) -> None:
+    """SEND_RATE is the bot's: two instances send broadcasts at half of it each, one alone at all of it."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("several instances share a PostgreSQL database (SQLite is for one instance)")
+    first = build_application(build_services(settings), request=FakeRequest(fake))
+    second = build_application(build_services(settings), request=FakeRequest(fake))
+
+    def rate(app: Application[Any, Any, Any, Any, Any, Any]) -> float:
+        assert isinstance(app.bot.rate_limiter, SplitRateLimiter)
+        return app.bot.rate_limiter.bulk_rate
+
+    registry = services_of(first).instances
+    assert registry is not None
+    async with running(first):
+        assert rate(first) == settings.send_rate
+        assert first.job_queue is not None and first.job_queue.get_jobs_by_name(instances.BEAT_JOB)
+        async with running(second):
+            assert rate(second) == settings.send_rate / 2  # it counted the first at start-up
+            assert await registry.beat() == 2  # the first's next beat (every BEAT_SECONDS)
+            assert rate(first) == settings.send_rate / 2
+        assert await registry.beat() == 1  # the second left as it stopped
+        assert rate(first) == settings.send_rate
+
+
+async def test_when_the_database_does_not_answer_an_instance_keeps_its_part(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A beat that fails neither stops the bot nor lets it take the whole budget it was sharing."""
+    db = Database("postgresql+asyncpg://postgres@127.0.0.1:1/nothing_listens_here")
+    limiter = SplitRateLimiter(30)
+    registry = instances.Instances(db, FakeClock(datetime(2026, 11, 24, 9, tzinfo=UTC)), limiter)
+    registry.count = 3
+    limiter.share(3)
+    try:
+        assert registry.shared and await registry.beat() == 3
+    finally:
+        await db.dispose()
+    assert limiter.bulk_rate == 10
+    assert "could not count the running instances; keeping 1/3 of SEND_RATE" in caplog.text

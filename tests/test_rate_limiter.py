@@ -289,6 +289,28 @@ async def test_paid_broadcasts_use_their_own_budget() -> None:
     assert max(telegram.times()) < 0.4  # ~1,000/s, not 30/s
 
 
+async def test_instances_that_share_the_bot_share_its_broadcast_budgets() -> None:
+    """Two instances: each sends broadcasts at half of SEND_RATE (and of the paid rate), so the bot
+    as a whole stays within it; alone again, an instance has the whole budget back."""
+    vt, limiter, telegram = setup()
+    limiter.share(2)
+    await vt.run(*bulk_burst(telegram, 60))
+    assert max_in_window(telegram.times(bulk=True)) <= 15
+    assert 3.5 <= max(telegram.times()) <= 4.2  # 60 at 15/s
+    paid = [
+        telegram.call("sendMessage", 200_000 + n, bulk=True, allow_paid_broadcast=True) for n in range(300)
+    ]
+    began = vt.now
+    await vt.run(*paid)
+    assert 0.5 <= max(telegram.times()) - began <= 0.7  # ~500/s: half of 1,000/s
+    limiter.share(1)
+    began = vt.now
+    await vt.run(*bulk_burst(telegram, 60, first_chat=300_000))
+    assert 1.7 <= max(telegram.times()) - began <= 2.1  # 30/s again
+    limiter.share(0)  # never more than the whole budget, whatever the count
+    assert limiter.bulk_rate == 30
+
+
 # --- end to end: the real Application, ReminderService and the fake Bot API ----------------------------------
 
 

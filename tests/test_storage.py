@@ -117,3 +117,15 @@ async def test_a_session_step_is_saved_only_over_the_version_it_was_loaded_at(db
     assert (
         saved.message_id == 11 and saved.exercises_done == 1 and saved.next_at == now + timedelta(seconds=1)
     )
+
+
+async def test_instances_are_counted_and_one_that_went_silent_is_forgotten(db: Database) -> None:
+    t0, stale = datetime(2026, 11, 24, 9, tzinfo=UTC), timedelta(seconds=15)
+    beats = [("a", 0, 1), ("b", 1, 2), ("a", 5, 2), ("b", 21, 1), ("b", 26, 1), ("c", 27, 2)]
+    for instance, second, alive in beats:  # a's last beat (5 s) is 16 s old at 21 s
+        async with db.transaction() as repos:
+            assert await repos.instances.beat(instance, t0 + timedelta(seconds=second), stale) == alive
+    async with db.transaction() as repos:
+        await repos.instances.leave("b")
+    async with db.read() as repos:
+        assert await repos.instances.alive(t0 + timedelta(seconds=28), stale) == ["c"]
