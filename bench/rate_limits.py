@@ -15,12 +15,16 @@ the 429s met (target 0), and the time from pushing each /help to the bot's reply
 
 Run: .venv/bin/python bench/rate_limits.py [--reminders 3000] [--rate 50] [--database-url URL]
 The default is 3,000 reminders (~105 s at 30/s); --reminders 10000 is the full burst (~6 min).
+With ``--instances N`` (and a PostgreSQL ``--database-url``), N applications share the database and the
+fake, as N instances of one bot: one claims the burst, all of them send it, each at its part of
+SEND_RATE (``bot.instances``); the people's updates all reach the first instance.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import math
 import statistics
 import sys
@@ -119,30 +123,46 @@ async def talk(fake: FloodControlledFake, rate: float, stop: asyncio.Event, push
         n += 1
 
 
-async def main(reminders: int, rate: float, url: str | None) -> None:
+async def main(reminders: int, rate: float, url: str | None, instances: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         url = url or f"sqlite+aiosqlite:///{folder}/bench.db"
         await seed(url, reminders)
         fake = FloodControlledFake()
         settings = Settings(token=fake.token, database_url=url, reminder_tick_seconds=3600)
-        services = build_services(settings, clock=FakeClock(NOW))
-        app = build_application(services, request=FakeRequest(fake), get_updates_request=FakeRequest(fake))
+        everyone = [build_services(settings, clock=FakeClock(NOW)) for _ in range(instances)]
+        # people's updates reach the first instance; the others poll a fake with none (two pollers of
+        # one bot get Telegram's 409 Conflict: several instances take updates by webhook)
+        apps = [
+            build_application(
+                services,
+                request=FakeRequest(fake),
+                get_updates_request=FakeRequest(fake if n == 0 else FakeBotApi()),
+            )
+            for n, services in enumerate(everyone)
+        ]
         pushed: dict[int, float] = {}
-        async with running(app):
-            assert app.job_queue is not None and services.reminders is not None
-            for job in app.job_queue.get_jobs_by_name(TICK_JOB):
-                job.schedule_removal()
+        async with contextlib.AsyncExitStack() as stack:
+            for app in apps:
+                await stack.enter_async_context(running(app))
+                assert app.job_queue is not None
+                for job in app.job_queue.get_jobs_by_name(TICK_JOB):
+                    job.schedule_removal()
+            for services in everyone:  # each counts the others now, not at its next beat
+                if services.instances is not None and services.instances.shared:
+                    await services.instances.beat()
             await asyncio.sleep(1.0)  # start-up traffic (setMyCommands, the first polls) is over
-            claimed = await services.reminders.tick(NOW)
+            assert everyone[0].reminders is not None
+            claimed = await everyone[0].reminders.tick(NOW)  # one instance claims the whole burst
             stop = asyncio.Event()
             talking = asyncio.create_task(talk(fake, rate, stop, pushed))
             started = time.monotonic()
-            sent = await services.reminders.drain()
+            shares = await asyncio.gather(*(s.reminders.drain() for s in everyone if s.reminders))
+            sent = sum(shares)
             drained = time.monotonic() - started
             stop.set()
             await talking
             await asyncio.sleep(1.0)  # the last replies
-        limiter: Any = app.bot.rate_limiter
+        flood_waits = sum(app.bot.rate_limiter.flood_waits for app in apps)  # type: ignore[attr-defined]
 
     bulk = [at for at, chat, _ in fake.accepted if chat >= FIRST_REMINDER_USER and chat < FIRST_TALKER]
     latencies = [
@@ -153,14 +173,15 @@ async def main(reminders: int, rate: float, url: str | None) -> None:
     window = max((sum(1 for b in bulk if t - 1.0 < b <= t) for t in bulk), default=0)
     replies = [at for at, chat, _ in fake.accepted if chat >= FIRST_TALKER]
     send_rate = settings.send_rate
-    print(f"reminders: {reminders} due, {claimed} claimed, {sent} sent in {drained:.1f} s")
+    print(f"reminders: {reminders} due, {claimed} claimed, {sent} sent in {drained:.1f} s", end="")
+    print(f" by {instances} instances ({' + '.join(map(str, shares))})" if instances > 1 else "")
     print(
         f"reminder rate: {bulk_rate:.2f}/s = {100 * bulk_rate / send_rate:.1f} % of SEND_RATE {send_rate:g}"
         f"  (target >= 95 %); at most {window} in any second"
     )
     print(
         f"429s: {len(fake.floods)} ({sum(1 for *_, b in fake.floods if b)} to broadcasts)  (target 0);"
-        f" the limiter met {limiter.flood_waits}"
+        f" the limiters met {flood_waits}"
     )
     print(
         f"interactive: {len(pushed)} /help from distinct users at {rate:g}/s, {len(replies)} replies,"
@@ -178,5 +199,15 @@ if __name__ == "__main__":
     parser.add_argument("--reminders", type=int, default=3_000)
     parser.add_argument("--rate", type=float, default=50.0, help="interactive updates per second")
     parser.add_argument("--database-url", help="default: a fresh SQLite file")
+    parser.add_argument(
+        "--instances",
+        type=int,
+        default=1,
+        help="instances sharing SEND_RATE (needs a PostgreSQL --database-url)",
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.reminders, args.rate, args.database_url))
+    if args.instances > 1 and not (args.database_url or "").startswith("postgresql"):
+        parser.error(
+            "several instances share a PostgreSQL database: give --database-url postgresql+asyncpg://..."
+        )
+    asyncio.run(main(args.reminders, args.rate, args.database_url, args.instances))
