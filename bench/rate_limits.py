@@ -151,6 +151,8 @@ async def main(reminders: int, rate: float, url: str | None, instances: int) -> 
                 if services.instances is not None and services.instances.shared:
                     await services.instances.beat()
             await asyncio.sleep(1.0)  # start-up traffic (setMyCommands, the first polls) is over
+            held = max(app.bot.rate_limiter.bulk_held_for() for app in apps)  # type: ignore[attr-defined]
+            await asyncio.sleep(held)  # a new instance waits for the others' next beat (bot.instances)
             assert everyone[0].reminders is not None
             claimed = await everyone[0].reminders.tick(NOW)  # one instance claims the whole burst
             stop = asyncio.Event()

@@ -9,9 +9,8 @@ instance claimed them, so equal parts use the whole budget.
 - An instance that stops removes its row; the others take its part at their next beat.
 - One that dies is removed by the others after ``STALE_SECONDS``: until then its part goes unused
   (slower, never over the limit).
-- One that starts takes its part at once; the others give theirs back at their next beat, so for up
-  to ``BEAT_SECONDS`` they may send more than the budget together. Telegram answers that with 429s,
-  which slow broadcasts first (``bot.ratelimit``).
+- One that starts, and finds others, sends no broadcast until they have all had their next beat
+  and given back part of theirs (``BEAT_SECONDS`` and a second): together they never go over.
 
 On SQLite (one instance) nothing is written: the instance has the whole budget.
 """
@@ -43,6 +42,8 @@ class Instances:
         self.db, self.clock, self.limiter = db, clock, limiter
         self.id = uuid.uuid4().hex
         self.count = 1
+        self.beaten = False
+        """Whether this instance has counted the others once (it starts with a beat)."""
 
     @property
     def shared(self) -> bool:
@@ -63,6 +64,9 @@ class Instances:
             return self.count
         if count != self.count:
             log.info("%d instance(s) running: this one sends 1/%d of the broadcast budget", count, count)
+        if not self.beaten and count > 1:  # the others give back part of theirs at their next beat
+            self.limiter.hold_bulk(BEAT_SECONDS + 1)
+        self.beaten = True
         self.count = count
         self.limiter.share(count)
         return count

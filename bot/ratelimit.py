@@ -221,6 +221,14 @@ class SplitRateLimiter(BaseRateLimiter[RateLimitArgs]):
         for paid, lane in self._lanes.items():
             lane.rate = self._rates[paid] / max(1, instances)
 
+    def hold_bulk(self, seconds: float) -> None:
+        """Broadcasts wait ``seconds`` from now (replies do not)."""
+        self._bulk_held_until = max(self._bulk_held_until, self._clock() + seconds)
+
+    def bulk_held_for(self) -> float:
+        """Seconds until broadcasts may go again as far as holds go (0: not held)."""
+        return max(0.0, self._bulk_held_until - self._clock(), self._paused_until - self._clock())
+
     @property
     def bulk_rate(self) -> float:
         """This instance's part of SEND_RATE (before any cut by 429s)."""

@@ -140,9 +140,13 @@ async def test_instances_on_one_database_share_the_broadcast_budget(
     assert registry is not None
     async with running(first):
         assert rate(first) == settings.send_rate
+        assert isinstance(first.bot.rate_limiter, SplitRateLimiter)
+        assert first.bot.rate_limiter.bulk_held_for() == 0  # alone: nobody to wait for
         assert first.job_queue is not None and first.job_queue.get_jobs_by_name(instances.BEAT_JOB)
         async with running(second):
             assert rate(second) == settings.send_rate / 2  # it counted the first at start-up
+            assert isinstance(second.bot.rate_limiter, SplitRateLimiter)  # and waits for the first's beat
+            assert 0 < second.bot.rate_limiter.bulk_held_for() <= instances.BEAT_SECONDS + 1
             assert await registry.beat() == 2  # the first's next beat (every BEAT_SECONDS)
             assert rate(first) == settings.send_rate / 2
         assert await registry.beat() == 1  # the second left as it stopped

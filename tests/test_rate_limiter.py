@@ -311,6 +311,17 @@ async def test_instances_that_share_the_bot_share_its_broadcast_budgets() -> Non
     assert limiter.bulk_rate == 30
 
 
+async def test_a_bulk_hold_delays_broadcasts_only() -> None:
+    """A new instance waits for the others to give back part of the budget: its broadcasts wait,
+    its replies do not."""
+    vt, limiter, telegram = setup()
+    limiter.hold_bulk(5.0)
+    assert limiter.bulk_held_for() == 5.0
+    reply, *_ = await vt.run(telegram.call("sendMessage", 7), *bulk_burst(telegram, 3))
+    assert reply == 0.0 and min(telegram.times(bulk=True)) >= 5.0
+    assert limiter.bulk_held_for() == 0.0
+
+
 # --- end to end: the real Application, ReminderService and the fake Bot API ----------------------------------
 
 
