@@ -68,11 +68,17 @@ def allowed_updates(application: Application[Any, Any, Any, Any, Any, Any]) -> l
     return [kind for kind in Update.ALL_TYPES if kind in wanted]
 
 
+def update_id_of(data: Any) -> int | None:
+    """The integer ``update_id`` of an update as Telegram sent it (a JSON object); None if it has none."""
+    update_id = data.get("update_id") if isinstance(data, dict) else None
+    return update_id if isinstance(update_id, int) and not isinstance(update_id, bool) else None
+
+
 def unparsable(data: Any, exc: Exception) -> str:
     """What to log of an update PTB cannot parse: its id, its type and the error, never its content."""
-    update_id = data.get("update_id") if isinstance(data, dict) else None
+    update_id = update_id_of(data)
     kinds = ", ".join(k for k in data if k != "update_id") if isinstance(data, dict) else type(data).__name__
-    what = f"update {update_id}" if isinstance(update_id, int) else "an update without an update_id"
+    what = "an update without an update_id" if update_id is None else f"update {update_id}"
     reason = f"{type(exc).__name__}: {exc}"
     return f"skipped {what} ({kinds or 'no content'}): python-telegram-bot cannot parse it ({reason})"
 
@@ -132,8 +138,8 @@ class TolerantBot(ExtBot[Any]):
         try:
             return Update.de_json(data, self)
         except Exception as exc:  # whatever PTB chokes on
-            update_id = data.get("update_id") if isinstance(data, dict) else None
-            if not isinstance(update_id, int) or isinstance(update_id, bool):
+            update_id = update_id_of(data)
+            if update_id is None:
                 log.error("%s", unparsable(data, exc))
                 return None
             if update_id not in self._logged:

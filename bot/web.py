@@ -167,8 +167,7 @@ class _Routes:
             data = json.loads(body)
         except (ValueError, RecursionError):  # also bytes that are not UTF-8, and [[[[…]]]]
             return web.Response(status=400, text="not JSON\n")
-        update_id = data.get("update_id") if isinstance(data, dict) else None
-        if not isinstance(update_id, int) or isinstance(update_id, bool):
+        if polling.update_id_of(data) is None:
             return web.Response(status=400, text="not an update\n")
         try:
             update = Update.de_json(data, self.application.bot)
