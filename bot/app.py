@@ -43,6 +43,9 @@ from storage.db import CHECKPOINT_SECONDS, Database
 
 log = logging.getLogger(__name__)
 AnyApplication = Application[Any, BotContext, Any, Any, Any, Any]
+HOUSEKEEPING = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+"""APScheduler options of the repeating housekeeping jobs: one run at a time, a late run still runs,
+missed runs are run once, not once each."""
 
 
 def build_services(
@@ -143,10 +146,7 @@ async def _post_init(app: AnyApplication) -> None:
     await services.db.migrate()
     if services.instances is not None and services.instances.shared and app.job_queue is not None:
         await services.instances.beat()  # before any broadcast: this instance's part of SEND_RATE
-        app.job_queue.run_repeating(
-            _beat, interval=BEAT_SECONDS, name=BEAT_JOB,
-            job_kwargs={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
-        )  # fmt: skip
+        app.job_queue.run_repeating(_beat, interval=BEAT_SECONDS, name=BEAT_JOB, job_kwargs=HOUSEKEEPING)
     await app.bot.set_my_commands([BotCommand(name, description) for name, description in render.COMMANDS])
     if services.reminders is not None:
         expired = await services.reminders.recover()
@@ -155,9 +155,8 @@ async def _post_init(app: AnyApplication) -> None:
         services.reminders.start_ticking()
     if services.db.checkpoints and app.job_queue is not None:  # SQLite: off the write path (storage.db)
         app.job_queue.run_repeating(
-            _checkpoint, interval=CHECKPOINT_SECONDS, name="sqlite-checkpoint",
-            job_kwargs={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
-        )  # fmt: skip
+            _checkpoint, interval=CHECKPOINT_SECONDS, name="sqlite-checkpoint", job_kwargs=HOUSEKEEPING
+        )
     threading.Thread(
         target=warm_up, name="matplotlib warm-up", daemon=True
     ).start()  # first /progress stays quick
