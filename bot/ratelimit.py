@@ -151,9 +151,15 @@ class ChatBucket:
 class BulkLane:
     """Bulk sends of one budget (SEND_RATE, or the paid-broadcast rate): spacing and the last window."""
 
-    rate: float
+    budget: float
+    """The bot's whole rate for this kind of broadcast."""
+    rate: float = field(init=False)
+    """This instance's part of ``budget`` (all of it unless instances share it: ``share``)."""
     sent: deque[float] = field(default_factory=deque)
     next_at: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.rate = self.budget
 
 
 class SplitRateLimiter(BaseRateLimiter[RateLimitArgs]):
@@ -188,7 +194,6 @@ class SplitRateLimiter(BaseRateLimiter[RateLimitArgs]):
         self._window = window
         self._clock, self._sleep = clock, sleep
         self._chats: dict[int | str, ChatBucket] = {}
-        self._rates = {False: send_rate, True: paid_rate}
         self._lanes = {False: BulkLane(send_rate), True: BulkLane(paid_rate)}
         self._bulk_lock = asyncio.Lock()
         self._interactive_sent: deque[float] = deque()
@@ -218,8 +223,8 @@ class SplitRateLimiter(BaseRateLimiter[RateLimitArgs]):
     def share(self, instances: int) -> None:
         """``instances`` run the bot (``bot.instances``): this one takes an equal part of each broadcast
         budget, so that together they stay within it (1 or fewer: the whole budget)."""
-        for paid, lane in self._lanes.items():
-            lane.rate = self._rates[paid] / max(1, instances)
+        for lane in self._lanes.values():
+            lane.rate = lane.budget / max(1, instances)
 
     def hold_bulk(self, seconds: float) -> None:
         """Broadcasts wait ``seconds`` from now (replies do not)."""
